@@ -1,0 +1,1 @@
+"""Everything that reads the outside world, and the pure parsing beside it."""

@@ -1,0 +1,195 @@
+"""Plain, immutable values that flow between linkfresh's stages.
+
+Only `storage/` knows about tables and only `reports/` formats text; everything they
+exchange with `collector/` is one of these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urldefrag
+
+
+class LinkKind(StrEnum):
+    """What a link points at; only `HTTP` links are ever fetched."""
+
+    HTTP = "http"
+    MAILTO = "mailto"
+    FTP = "ftp"
+    RELATIVE = "relative"
+    ANCHOR = "anchor"
+    OTHER = "other"
+
+
+class LinkSource(StrEnum):
+    """How the link was written in the markdown."""
+
+    INLINE = "inline"
+    REFERENCE = "reference"
+    AUTOLINK = "autolink"
+    BARE = "bare"
+    HTML = "html"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One occurrence of a link in a guide.
+
+    `target` is the unwrapped URL as it should be written; `url` is its normalised
+    identity (lower-case scheme and host, no default port, punycode host), fragment kept.
+    """
+
+    url: str
+    target: str
+    written_url: str
+    text: str
+    guide: str
+    line: int
+    section: tuple[str, ...]
+    kind: LinkKind
+    source: LinkSource = LinkSource.INLINE
+    unwrapped_by: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    disabled: bool = False
+    # Where `written_url` stands in the decoded guide text, for `fix`; None if not found.
+    span: tuple[int, int] | None = field(default=None, compare=False)
+
+    @property
+    def request_url(self) -> str:
+        """The URL to fetch: the identity without its fragment."""
+        return urldefrag(self.url).url
+
+    @property
+    def fragment(self) -> str:
+        return urldefrag(self.url).fragment
+
+    @property
+    def is_wrapped(self) -> bool:
+        """True when a redirect wrapper was removed to reach `target`."""
+        return bool(self.unwrapped_by)
+
+
+@dataclass(frozen=True, slots=True)
+class GuideTopic:
+    """A topic bullet of a numbered step, e.g. "Positional encoding"."""
+
+    name: str
+    step: str
+    section: tuple[str, ...]
+    line: int
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NamedResource:
+    """A bolded resource line (`**Book:** ...`) and whether it carries a link."""
+
+    kind: str
+    text: str
+    line: int
+    section: tuple[str, ...]
+    has_link: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Guide:
+    """A parsed guide: its metadata, links in document order, steps and topics."""
+
+    path: str
+    title: str
+    front_matter: dict[str, object]
+    links: tuple[Link, ...]
+    topics: tuple[GuideTopic, ...]
+    resources: tuple[NamedResource, ...]
+    steps: tuple[str, ...]
+    encoding: str = "utf-8"
+    warnings: tuple[str, ...] = ()
+
+
+class LinkState(StrEnum):
+    """The verdict on one link; see DESIGN.md."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    BROKEN = "broken"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    UNVERIFIED = "unverified"
+    SKIPPED = "skipped"
+
+    @property
+    def is_failure(self) -> bool:
+        """States that count against a link across runs (not unverified, not skipped)."""
+        return self in (LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One redirect hop: the status answered and where it pointed."""
+
+    url: str
+    status: int
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of checking one URL, with its evidence."""
+
+    url: str
+    state: LinkState
+    checked_at: datetime
+    status: int | None = None
+    final_url: str | None = None
+    chain: tuple[Hop, ...] = ()
+    error: str | None = None
+    error_class: str | None = None
+    elapsed_ms: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic to collect news for."""
+
+    name: str
+    arxiv_query: str = ""
+    keywords: tuple[str, ...] = ()
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """An arXiv paper, keyed by its id without version."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    categories: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    abs_url: str
+    pdf_url: str | None = None
+    primary_category: str | None = None
+    comment: str | None = None
+    topics: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A blog post from a feed or a listing page."""
+
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    summary: str = ""
+    topics: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Settings: TOML file + environment, validation, embedded defaults, the bundled guide."""

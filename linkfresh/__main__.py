@@ -1,0 +1,5 @@
+"""Allow `python -m linkfresh`."""
+
+from linkfresh.cli import main
+
+main()

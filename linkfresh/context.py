@@ -1,0 +1,104 @@
+"""What every command needs: the settings, the guides to work on, and how to read them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collector.guide_io import GuideError, read_guide
+from collector.types import Guide
+from config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path
+from config.loader import ConfigError, load_settings
+from config.settings import Settings
+from linkfresh.exitcodes import ExitCode, Fail
+
+
+@dataclass
+class AppContext:
+    """Built once per invocation by the CLI callback and handed to each command."""
+
+    config_path: Path | None = None
+    verbose: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+    _settings_file: Path | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings, self._settings_file = load_settings(self.config_path)
+            except ConfigError as error:
+                raise Fail(f"bad configuration:\n{error}", ExitCode.USAGE) from None
+        return self._settings
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the config are relative to the config file's folder."""
+        _ = self.settings
+        return self._settings_file.parent if self._settings_file else Path.cwd()
+
+    def resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def guide_paths(self, given: list[Path] | None = None) -> list[Path]:
+        """Guides named on the command line, else in the config, else the bundled guide."""
+        if given:
+            return list(given)
+        if self.settings.guides:
+            return [self.resolve(guide) for guide in self.settings.guides]
+        return [bundled_guide_path()]
+
+    def load_guides(self, given: list[Path] | None = None) -> list[Guide]:
+        """Read and parse every guide; an unreadable one stops the command with exit 2."""
+        guides = []
+        for path in self.guide_paths(given):
+            try:
+                guides.append(read_guide(path, self.settings.check.max_guide_bytes,
+                                         name=display_name(path)))
+            except GuideError as error:
+                raise Fail(str(error), ExitCode.USAGE) from None
+        return guides
+
+    def database_url(self) -> str:
+        """The database URL, a relative SQLite path made relative to the config file."""
+        url = self.settings.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(self.resolve(url[len(prefix) :]))
+        return url
+
+
+def display_name(path: Path) -> str:
+    """How a guide is named in output: the bundled one by its file name."""
+    if path == bundled_guide_path():
+        return BUNDLED_GUIDE_NAME
+    return str(path)
+
+
+def is_bundled(path: Path) -> bool:
+    return path.resolve() == bundled_guide_path().resolve()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file in the same folder and a rename.
+
+    A crash leaves either the old file or the new one, never a half-written file; the
+    file's permission bits are kept.
+    """
+    path = path.resolve()
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        if mode is not None:
+            os.chmod(temp_name, mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,21 @@
+"""Process exit codes, as DESIGN.md documents them."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DEAD_LINKS = 1  # what counts is set by --fail-on
+    USAGE = 2  # bad usage, bad config or unreadable input
+    UNVERIFIABLE = 3  # the network is down: nothing may be marked broken
+    LOCKED = 4  # another run holds the lock
+    # A collect run where some (not all) sources failed; see README "Exit codes".
+    SOURCES_FAILED = 5
+
+
+class Fail(Exception):
+    """Stop the command with a message for the user and an exit code."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.USAGE) -> None:
+        super().__init__(message)
+        self.code = code

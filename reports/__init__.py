@@ -1,0 +1,1 @@
+"""Digest and check reports: built from plain values, rendered as text."""

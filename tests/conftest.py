@@ -1,0 +1,47 @@
+"""Shared fixtures: hermetic environment and local servers on distinct loopback addresses."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.servers import LocalServer
+
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
+                    "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxies and no LINKFRESH_* settings leak in from the machine running the tests."""
+    import os
+
+    for name in list(os.environ):
+        if name in _PROXY_VARIABLES or name.startswith("LINKFRESH_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+_addresses = (f"127.0.0.{n}" for n in itertools.count(2))
+
+
+@pytest.fixture(scope="session")
+def new_server() -> Iterator[Callable[[], LocalServer]]:
+    """Start servers on fresh loopback addresses (each one a separate host); all stop at the end."""
+    started: list[LocalServer] = []
+
+    def start() -> LocalServer:
+        server = LocalServer(next(_addresses)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(new_server: Callable[[], LocalServer]) -> LocalServer:
+    """One server shared by the session; register routes under unique paths."""
+    return new_server()
