@@ -1,0 +1,16 @@
+"""Building the outside-world clients the application hands down to `collector`."""
+
+from __future__ import annotations
+
+import httpx
+
+from collector.http import Resolver, build_client
+from config.settings import CheckSettings
+from linkfresh import PROJECT_URL, __version__
+
+USER_AGENT = f"linkfresh/{__version__} (+{PROJECT_URL})"
+
+
+def http_client(settings: CheckSettings, resolver: Resolver | None = None) -> httpx.AsyncClient:
+    """The pooled, guarded httpx client with linkfresh's user agent (unless configured)."""
+    return build_client(settings, default_user_agent=USER_AGENT, resolver=resolver)
