@@ -65,7 +65,9 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
     )
 
 
-def _front_matter(text: str, lines: LineIndex, path: str) -> tuple[dict[str, object], int, list[str]]:
+def _front_matter(
+    text: str, lines: LineIndex, path: str
+) -> tuple[dict[str, object], int, list[str]]:
     """YAML front matter, the 0-based line the body starts on, and warnings."""
     first_line_end = lines.offset(1)
     if not _FRONT_MATTER_FENCE.fullmatch(text[:first_line_end].rstrip("\r\n").lstrip("\ufeff")):
@@ -224,14 +226,16 @@ class _Walker:
                 cursor = self._link(child, cursor, end)
         if any(c.type == "html_inline" and c.content.lower().startswith("<a") for c in node.walk()):
             for anchor in html_anchors(self.text, start, end):
-                self._add(anchor.span, html.unescape(self._raw(anchor.span)), anchor.text,
-                          LinkSource.HTML)
+                self._add(
+                    anchor.span, html.unescape(self._raw(anchor.span)), anchor.text, LinkSource.HTML
+                )
 
     def _html_block(self, node: SyntaxTreeNode) -> None:
         start, end = self._region(node)
         for anchor in html_anchors(self.text, start, end):
-            self._add(anchor.span, html.unescape(self._raw(anchor.span)), anchor.text,
-                      LinkSource.HTML)
+            self._add(
+                anchor.span, html.unescape(self._raw(anchor.span)), anchor.text, LinkSource.HTML
+            )
 
     def _raw(self, span: Span) -> str:
         return self.text[span.start : span.end]

@@ -41,7 +41,9 @@ def decode_guide(data: bytes, path: str) -> tuple[str, str, tuple[str, ...]]:
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
-def read_guide_text(path: Path, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES) -> tuple[str, str, tuple[str, ...]]:
+def read_guide_text(
+    path: Path, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES
+) -> tuple[str, str, tuple[str, ...]]:
     """Read and decode `path`, raising `GuideError` with a clear reason when it cannot be."""
     if not path.exists():
         raise GuideError(f"{path}: no such file")
@@ -62,7 +64,9 @@ def read_guide_text(path: Path, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES) -> tup
     return decode_guide(data, str(path))
 
 
-def read_guide(path: Path, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES, name: str | None = None) -> Guide:
+def read_guide(
+    path: Path, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES, name: str | None = None
+) -> Guide:
     """Read, decode and parse a guide; warnings (encoding, front matter) ride on the Guide."""
     text, encoding, warnings = read_guide_text(path, max_bytes)
     guide = parse_guide(text, name or str(path))

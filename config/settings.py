@@ -66,7 +66,9 @@ class CheckSettings(_Section):
             try:
                 re.compile(pattern)
             except re.error as error:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from None
+                raise ValueError(
+                    f"{pattern!r} is not a valid regular expression: {error}"
+                ) from None
         return patterns
 
 

@@ -26,9 +26,9 @@ def starter_config(
     schedule = ScheduleSettings()
     lines = [
         "# linkfresh configuration. Every key has a default; uncomment to change one.",
-        "# Environment variables override keys: LINKFRESH_CHECK__CONCURRENCY=8, LINKFRESH_DATABASE=...",
+        "# Environment variables override keys, e.g. LINKFRESH_CHECK__CONCURRENCY=8.",
         "",
-        "# The guides to check; paths are relative to this file.",
+        "# The guides to check; paths are relative to this file. Empty: the bundled LLM guide.",
         f"guides = {_strings(guides)}",
         "",
         "# Where history is kept: a SQLite path or any SQLAlchemy URL.",
@@ -43,15 +43,15 @@ def starter_config(
         f"# link_deadline = {check.link_deadline}     # seconds per link, retries included",
         f"# retries = {check.retries}",
         f"# retry_after_cap = {check.retry_after_cap}   # longest Retry-After honoured",
-        "# user_agent = \"\"            # empty: linkfresh/<version> (+<project url>)",
-        "# exclude = [\"^https://example\\\\.com/private/\"]   # regexes of URLs never checked",
+        '# user_agent = ""            # empty: linkfresh/<version> (+<project url>)',
+        '# exclude = ["^https://example\\\\.com/private/"]   # regexes of URLs never checked',
         "# accept = [999]             # extra statuses to call ok",
-        f"# recheck_after_hours = {check.recheck_after_hours}   # skip links checked ok this recently",
-        f"# confirm_after = {check.confirm_after}        # failed runs before a link is called broken",
-        f"# confirm_span_hours = {check.confirm_span_hours}  # ...and the hours those failures must span",
-        "# fail_on = [\"broken\"]       # what makes `check` exit 1: broken, unverified, redirect",
-        "# [check.headers.\"example.com\"]",
-        "# Authorization = \"Bearer ...\"",
+        f"# recheck_after_hours = {check.recheck_after_hours}   # skip links recently ok",
+        f"# confirm_after = {check.confirm_after}        # failed runs before broken",
+        f"# confirm_span_hours = {check.confirm_span_hours}  # ...spanning this many hours",
+        '# fail_on = ["broken"]       # what makes `check` exit 1: broken, unverified, redirect',
+        '# [check.headers."example.com"]',
+        '# Authorization = "Bearer ..."',
         "",
         "[arxiv]",
         "# max_per_topic = 50",
@@ -75,9 +75,11 @@ def starter_config(
             f"keywords = {_strings(topic.keywords)}",
             "",
         ]
-    lines.append("# Blogs: a feed URL, or a site whose feed is discovered (kind = auto|feed|site|listing).")
+    lines.append(
+        "# Blogs: a feed URL, or a site whose feed is discovered (kind = auto|feed|site|listing)."
+    )
     if not feeds:
-        lines += ["# [[feeds]]", "# name = \"Example blog\"", "# url = \"https://example.com/\"", ""]
+        lines += ["# [[feeds]]", '# name = "Example blog"', '# url = "https://example.com/"', ""]
     for feed in feeds:
         lines += [
             "[[feeds]]",

@@ -10,7 +10,7 @@ import typer
 
 from linkfresh import __version__, cmd_guide
 from linkfresh.context import AppContext
-from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.exitcodes import Fail
 
 app = typer.Typer(
     name="linkfresh",
@@ -34,8 +34,13 @@ def _global_options(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config file (default: ./linkfresh.toml if present).",
-                     envvar="LINKFRESH_CONFIG", show_envvar=False),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: ./linkfresh.toml if present).",
+            envvar="LINKFRESH_CONFIG",
+            show_envvar=False,
+        ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More output.")] = 0,
     version: Annotated[

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from collector.guide_io import GuideError, read_guide_text
 from collector.guide import parse_guide
+from collector.guide_io import GuideError, read_guide_text
 from collector.rewrite import rewrite, unified_diff
 from collector.topic_seeds import derive_topics
 from config.bundled import bundled_feeds, bundled_topics
@@ -23,8 +23,10 @@ from reports.links import group_links, render_links_json, render_links_text, ren
 
 GuidesArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Markdown guide(s). Default: the config's guides, else the bundled guide.",
-                   show_default=False),
+    typer.Argument(
+        help="Markdown guide(s). Default: the config's guides, else the bundled guide.",
+        show_default=False,
+    ),
 ]
 
 
@@ -41,7 +43,9 @@ def warn(message: str) -> None:
 def links(
     ctx: typer.Context,
     guides: GuidesArgument = None,
-    output_format: Annotated[LinksFormat, typer.Option("--format", "-f", help="Output format.")] = LinksFormat.TEXT,
+    output_format: Annotated[
+        LinksFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LinksFormat.TEXT,
 ) -> None:
     """List every link: unwrapped target, URL as written, text, line and section."""
     app: AppContext = ctx.obj
@@ -61,8 +65,12 @@ def links(
 def fix(
     ctx: typer.Context,
     guides: GuidesArgument = None,
-    write: Annotated[bool, typer.Option("--write", "-w", help="Rewrite the file(s) in place.")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 if anything would change.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", "-w", help="Rewrite the file(s) in place.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if anything would change.")
+    ] = False,
 ) -> None:
     """Rewrite wrapper links to their real targets (a unified diff unless --write)."""
     app: AppContext = ctx.obj
@@ -94,7 +102,9 @@ def fix(
 def init(
     ctx: typer.Context,
     guides: GuidesArgument = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(CONFIG_FILENAME),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
+        CONFIG_FILENAME
+    ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter linkfresh.toml whose topics come from the guide."""
@@ -107,14 +117,18 @@ def init(
         topics, feeds = bundled_topics(), bundled_feeds()
     else:
         topics = [
-            TopicSettings(name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords),
-                          section=t.section)
-            for guide in parsed for t in derive_topics(guide)
+            TopicSettings(
+                name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords), section=t.section
+            )
+            for guide in parsed
+            for t in derive_topics(guide)
         ]
         feeds = []
     base = output.resolve().parent
     names = []
     for path in paths:
+        if is_bundled(path):
+            continue  # `guides = []` means the bundled guide
         try:
             names.append(str(path.resolve().relative_to(base)))
         except ValueError:

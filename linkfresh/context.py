@@ -56,8 +56,9 @@ class AppContext:
         guides = []
         for path in self.guide_paths(given):
             try:
-                guides.append(read_guide(path, self.settings.check.max_guide_bytes,
-                                         name=display_name(path)))
+                guides.append(
+                    read_guide(path, self.settings.check.max_guide_bytes, name=display_name(path))
+                )
             except GuideError as error:
                 raise Fail(str(error), ExitCode.USAGE) from None
         return guides
@@ -66,7 +67,11 @@ class AppContext:
         """The database URL, a relative SQLite path made relative to the config file."""
         url = self.settings.database
         prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        if (
+            url.startswith(prefix)
+            and not url.startswith(prefix + "/")
+            and url != prefix + ":memory:"
+        ):
             return prefix + str(self.resolve(url[len(prefix) :]))
         return url
 

@@ -34,7 +34,9 @@ def group_links(links: Iterable[Link]) -> list[LinkEntry]:
 
 
 def _tsv_cell(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
 def render_links_text(entries: list[LinkEntry]) -> str:
@@ -87,13 +89,29 @@ def render_links_json(entries: list[LinkEntry]) -> str:
 
 
 def render_links_tsv(entries: list[LinkEntry]) -> str:
-    header = ["target", "url", "kind", "guide", "line", "section", "text", "written_url", "unwrapped_by"]
+    header = [
+        "target",
+        "url",
+        "kind",
+        "guide",
+        "line",
+        "section",
+        "text",
+        "written_url",
+        "unwrapped_by",
+    ]
     rows = ["\t".join(header)]
     for entry in entries:
         for place in entry.places:
             cells = [
-                entry.target, entry.url, entry.kind, place.guide, str(place.line),
-                SECTION_SEPARATOR.join(place.section), place.text, place.written_url,
+                entry.target,
+                entry.url,
+                entry.kind,
+                place.guide,
+                str(place.line),
+                SECTION_SEPARATOR.join(place.section),
+                place.text,
+                place.written_url,
                 "+".join(place.unwrapped_by),
             ]
             rows.append("\t".join(_tsv_cell(cell) for cell in cells))

@@ -170,7 +170,7 @@ class LocalServer:
                     except (BrokenPipeError, ConnectionResetError):
                         self.close_connection = True
 
-            do_GET = do_HEAD = do_POST = _serve  # noqa: N815
+            do_GET = do_HEAD = do_POST = _serve
 
         return _Handler
 
