@@ -80,7 +80,8 @@ class ArxivSettings(_Section):
     page_size: int = Field(50, ge=1, le=2000)
     delay: float = Field(3.0, ge=0, description="seconds between requests (arXiv asks for 3)")
     retries: int = Field(3, ge=0, le=10)
-    timeout: float = Field(30.0, gt=0)
+    backoff: float = Field(5.0, ge=0, description="first retry pause in seconds, doubled each time")
+    timeout: float = Field(30.0, gt=0, description="seconds before a stalled reply is given up")
     lookback_days: int = Field(14, ge=1)
     categories: list[str] = Field(default_factory=list, description="e.g. cs.CL; empty: any")
 
@@ -139,7 +140,8 @@ class ScheduleSettings(_Section):
     @field_validator("check", "collect", "digest")
     @classmethod
     def _five_fields(cls, expression: str) -> str:
-        if len(expression.split()) != 5:
+        # Six fields are accepted too: a leading seconds field (used by tests and demos).
+        if len(expression.split()) not in (5, 6):
             raise ValueError(f"{expression!r} is not a 5-field cron expression")
         return expression
 
