@@ -1,0 +1,71 @@
+"""Building the SQLAlchemy engine for a database URL, and the session helper storage uses.
+
+Any SQLAlchemy URL works; the only SQLite-specific code is the connect hook below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+Db = Engine | Session
+"""What storage functions accept: an engine (they commit) or a session (the caller commits)."""
+
+
+def open_engine(url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for `url`; for SQLite, the file's folder is created and pragmas set on connect."""
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if is_sqlite:
+        _configure_sqlite(engine, busy_timeout_ms)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite opens transactions lazily and never around DDL; take over BEGIN ourselves
+        # (the SQLAlchemy-documented recipe) so migrations and batches are truly atomic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: `status` can read while a run writes, and a kill -9 cannot tear a commit.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def session_scope(db: Db) -> Iterator[Session]:
+    """A session on `db`: a new one committed at the end, or the caller's (only flushed)."""
+    if isinstance(db, Session):
+        yield db
+        db.flush()
+        return
+    with Session(db, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine, else None."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)

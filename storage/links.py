@@ -1,0 +1,159 @@
+"""A guide's link occurrences in the database, and what the next check should fetch.
+
+Removed links are retired (history kept); re-added ones come back with their history.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from collector.types import Guide, Link, LinkKind
+from storage.engine import Db, session_scope
+from storage.models import GuideRow, Occurrence, Resource
+from storage.state import Verdict
+
+# Failing links are rechecked on every run, whatever `recheck_after` says: the sooner the
+# second failure is seen, the sooner it is confirmed (or cleared).
+ALWAYS_DUE = (Verdict.NEW, Verdict.FAILING, Verdict.BROKEN, Verdict.FLAPPING)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    guide: str
+    added: int
+    revived: int
+    retired: int
+    kept: int
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What to send for a conditional request (RFC 9110 §13.1.1-2)."""
+
+    etag: str | None
+    last_modified: str | None
+
+
+def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> dict[str, int]:
+    """Resource ids for `urls`, creating the missing rows."""
+    wanted = sorted(set(urls))
+    ids: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
+        ids.update({url: id_ for url, id_ in rows})
+    missing = [url for url in wanted if url not in ids]
+    if missing:
+        session.execute(Resource.__table__.insert(),
+                        [{"url": url, "first_seen": now, "flips": []} for url in missing])
+        for chunk in _chunks(missing):
+            rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
+            ids.update({url: id_ for url, id_ in rows})
+    return ids
+
+
+def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
+    """Make the stored occurrences of `guide` match its links as parsed now."""
+    with session_scope(db) as session:
+        row = session.scalars(select(GuideRow).where(GuideRow.name == guide.path)).one_or_none()
+        if row is None:
+            row = GuideRow(name=guide.path, title=guide.title)
+            session.add(row)
+            session.flush()
+        row.title, row.synced_at = guide.title, now
+        ids = ensure_resources(session, (link.url for link in guide.links), now)
+        existing = {
+            (occ.resource_id, occ.written_url, occ.seq): occ
+            for occ in session.scalars(select(Occurrence).where(Occurrence.guide_id == row.id))
+        }
+        seen: Counter[tuple[int, str]] = Counter()
+        added = revived = kept = 0
+        for link in guide.links:
+            resource_id = ids[link.url]
+            seq = seen[(resource_id, link.written_url)]
+            seen[(resource_id, link.written_url)] += 1
+            occ = existing.pop((resource_id, link.written_url, seq), None)
+            if occ is None:
+                occ = Occurrence(guide_id=row.id, resource_id=resource_id, seq=seq,
+                                 written_url=link.written_url, target=link.target,
+                                 first_seen=now, last_seen=now)
+                session.add(occ)
+                added += 1
+            elif occ.retired_at is not None:
+                occ.retired_at = None
+                revived += 1
+            else:
+                kept += 1
+            _describe(occ, link, now)
+        retired = 0
+        for occ in existing.values():
+            if occ.retired_at is None:
+                occ.retired_at = now
+                retired += 1
+    return SyncSummary(guide.path, added, revived, retired, kept)
+
+
+def _describe(occ: Occurrence, link: Link, now: datetime) -> None:
+    occ.target, occ.text, occ.line = link.target, link.text, link.line
+    occ.section = list(link.section)
+    occ.kind, occ.source = str(link.kind), str(link.source)
+    occ.unwrapped_by, occ.flags = list(link.unwrapped_by), list(link.flags)
+    occ.disabled, occ.last_seen = link.disabled, now
+
+
+def due_urls(
+    db: Db,
+    now: datetime,
+    recheck_after: timedelta,
+    *,
+    full: bool = False,
+    guides: Iterable[str] | None = None,
+) -> list[str]:
+    """URLs the next check should fetch, sorted.
+
+    Only http links still in a guide (not retired, not disabled) are considered. With
+    `full` all of them; otherwise those never checked, failing/broken/flapping, or last
+    checked at least `recheck_after` ago.
+    """
+    query = (
+        select(Resource.url).distinct()
+        .join(Occurrence, Occurrence.resource_id == Resource.id)
+        .where(Occurrence.retired_at.is_(None), Occurrence.kind == LinkKind.HTTP.value,
+               Occurrence.disabled.is_(False))
+    )
+    if guides is not None:
+        query = query.join(GuideRow, GuideRow.id == Occurrence.guide_id).where(
+            GuideRow.name.in_(list(guides)))
+    if not full:
+        query = query.where(or_(
+            Resource.verdict.in_([v.value for v in ALWAYS_DUE]),
+            Resource.last_checked.is_(None),
+            Resource.last_checked <= now - recheck_after,
+        ))
+    with session_scope(db) as session:
+        return sorted(session.scalars(query))
+
+
+def validators(db: Db, urls: Iterable[str]) -> dict[str, Validators]:
+    """Stored ETag / Last-Modified per URL (only URLs that have one)."""
+    found: dict[str, Validators] = {}
+    with session_scope(db) as session:
+        for chunk in _chunks(sorted(set(urls))):
+            rows = session.execute(
+                select(Resource.url, Resource.etag, Resource.last_modified)
+                .where(Resource.url.in_(chunk))
+                .where(or_(Resource.etag.is_not(None), Resource.last_modified.is_not(None)))
+            )
+            found.update({url: Validators(etag, modified) for url, etag, modified in rows})
+    return found
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

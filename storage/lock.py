@@ -1,0 +1,120 @@
+"""One run at a time: a lock row in the database, and taking over one left by a dead process.
+
+The lock lives in the database (table `run_lock`, at most one row) rather than in a file, so
+it works for any database URL and travels with the data it protects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.models import RunLock
+
+LOCK_ID = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LockInfo:
+    pid: int
+    host: str
+    started_at: datetime
+    kind: str
+    token: str
+
+
+class LockHeld(Exception):
+    """Another live run holds the lock; `str()` is the message for the user."""
+
+    def __init__(self, holder: LockInfo) -> None:
+        started = holder.started_at.isoformat(timespec="seconds")
+        where = "" if holder.host == socket.gethostname() else f" on {holder.host}"
+        super().__init__(f"another run (pid {holder.pid}{where}, started {started}) holds the lock")
+        self.holder = holder
+
+
+def pid_alive(pid: int) -> bool:
+    """True if process `pid` exists on this host and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        # A killed but unreaped child still answers kill(0); its state letter is Z.
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _holder(engine: Engine) -> LockInfo | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(RunLock.__table__)).first()
+    if row is None:
+        return None
+    return LockInfo(row.pid, row.host, row.started_at, row.kind, row.token)
+
+
+def acquire(engine: Engine, now: datetime, *, kind: str = "", pid: int | None = None,
+            host: str | None = None, alive: Callable[[int], bool] = pid_alive) -> LockInfo:
+    """Take the lock, or take over a stale one (its holder died on this host).
+
+    Raises `LockHeld` when a live process holds it. Safe against two processes racing: the
+    insert relies on the primary key and the take-over on a compare-and-set of the token.
+    """
+    mine = LockInfo(os.getpid() if pid is None else pid, host or socket.gethostname(),
+                    now, kind, uuid.uuid4().hex)
+    values = {"id": LOCK_ID, "token": mine.token, "pid": mine.pid, "host": mine.host,
+              "kind": kind, "started_at": now}
+    for _attempt in range(3):
+        try:
+            with engine.begin() as connection:
+                connection.execute(RunLock.__table__.insert().values(**values))
+            return mine
+        except IntegrityError:
+            pass
+        holder = _holder(engine)
+        if holder is None:
+            continue  # released between our insert and our look: try again
+        # Another host's pid means nothing here; only a same-host dead pid is stale.
+        if holder.host != mine.host or alive(holder.pid):
+            raise LockHeld(holder)
+        with engine.begin() as connection:
+            taken = connection.execute(
+                update(RunLock.__table__).where(RunLock.token == holder.token).values(**values))
+        if taken.rowcount == 1:
+            return mine
+    holder = _holder(engine)
+    raise LockHeld(holder or mine)
+
+
+def release(engine: Engine, lock: LockInfo) -> None:
+    """Give the lock back (only if it is still ours)."""
+    with engine.begin() as connection:
+        connection.execute(delete(RunLock.__table__).where(RunLock.token == lock.token))
+
+
+def current_holder(engine: Engine) -> LockInfo | None:
+    """Who holds the lock now, if anyone (for `status`)."""
+    return _holder(engine)
+
+
+@contextmanager
+def run_lock(engine: Engine, now: datetime, *, kind: str = "") -> Iterator[LockInfo]:
+    """Hold the run lock for the `with` block; raises `LockHeld` if another run has it."""
+    lock = acquire(engine, now, kind=kind)
+    try:
+        yield lock
+    finally:
+        release(engine, lock)
