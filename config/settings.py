@@ -50,6 +50,9 @@ class CheckSettings(_Section):
     exclude: list[str] = Field(default_factory=list, description="regexes of URLs not checked")
     allow_private: bool = Field(False, description="allow private/loopback addresses")
     soft_404_probe: bool = Field(True, description="compare with a random path on the host")
+    head_first: Literal["files", "always", "never"] = Field(
+        "files", description="HEAD before GET: for file-like URLs (.pdf, .zip...), always, never"
+    )
     recheck_after_hours: float = Field(20.0, ge=0)
     confirm_after: int = Field(2, ge=1, description="failed runs before a link is broken")
     confirm_span_hours: float = Field(6.0, ge=0, description="hours the failures must span")
