@@ -55,12 +55,14 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
-def escape_text(text: str, *, limit: int | None = None) -> str:
+def escape_text(text: str, *, limit: int | None = None, link_label: bool = False) -> str:
     """Escape `text` so that markdown (CommonMark + GFM) and HTML show it literally.
 
     The result is a single line that renders as one text run equal to
     `clean_text(text)` (cut to `limit` characters), wherever an inline may stand: a
-    paragraph, a list item, a table cell or the text of a link.
+    paragraph, a list item, a table cell or the text of a link. With `link_label` the
+    text is only ever used inside `[...]`, where no autolinker runs (links do not nest,
+    CommonMark §6.3), so `:` and dots are left alone and URLs stay readable.
     """
     cleaned = clean_text(text)
     if limit is not None:
@@ -70,11 +72,11 @@ def escape_text(text: str, *, limit: int | None = None) -> str:
     for index, char in enumerate(cleaned):
         if char in _ENTITIES:
             out.append(_ENTITIES[char])
+        elif char == ":" and link_label:
+            out.append(char)
         elif char in _BACKSLASHED:
             out.append("\\" + char)
-        elif char == "." and 0 < index < last and _is_word(cleaned[index - 1]) and _is_word(
-            cleaned[index + 1]
-        ):
+        elif char == "." and not link_label and _inside_word(cleaned, index, last):
             # `example.com` would be autolinked by linkify/GFM; an escaped dot is not a domain.
             out.append("\\.")
         else:
@@ -91,6 +93,10 @@ def escape_text(text: str, *, limit: int | None = None) -> str:
 
 def _is_word(char: str) -> bool:
     return char.isalnum() or char in "-_"
+
+
+def _inside_word(text: str, index: int, last: int) -> bool:
+    return 0 < index < last and _is_word(text[index - 1]) and _is_word(text[index + 1])
 
 
 def safe_url(url: str | None) -> str | None:
@@ -129,10 +135,10 @@ def md_link(text: str, url: str | None, *, limit: int | None = None) -> str:
     An empty `text` shows the URL itself.
     """
     target = safe_url(url)
-    label = escape_text(text or url or "", limit=limit)
     if target is None:
-        return label
-    return f"[{label or escape_text(target)}]({link_destination(target)})"
+        return escape_text(text or url or "", limit=limit)
+    label = escape_text(text or target, limit=limit, link_label=True)
+    return f"[{label}]({link_destination(target)})"
 
 
 def md_url(url: str, *, limit: int | None = 100) -> str:

@@ -189,6 +189,21 @@ def test_links_keep_their_target(text: str, path: str) -> None:
         assert len(hrefs) == 1 and hrefs[0].startswith("https://ok.example/")
 
 
+@given(st.text(max_size=60))
+@settings(max_examples=400, deadline=None)
+@example("see https://evil.example and www.evil.example")
+def test_link_label_is_one_text_run_inside_exactly_one_link(text: str) -> None:
+    assume(clean_text(text))
+    for source in (md_link(text, "https://ok.example/a"),
+                   f"- {md_link(text, 'https://ok.example/a')}",
+                   f"| {md_link(text, 'https://ok.example/a')} | x |\n|---|---|\n"):
+        runs = [run for run in _inline_runs(_markdown().parse(source)) if run]
+        assert len(runs) == (2 if source.startswith("|") else 1), source
+        assert [child.type for child in runs[0]] == ["link_open", "text", "link_close"], source
+        assert runs[0][1].content == clean_text(text)
+        assert runs[0][0].attrs["href"] == "https://ok.example/a"
+
+
 def test_clean_text_and_shorten() -> None:
     assert clean_text(" a\n\tb\u2028c  ") == "a b c"
     assert clean_text("x\u202ey") == "xy"
