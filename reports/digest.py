@@ -1,0 +1,206 @@
+"""Building the weekly digest from plain values, and rendering it as markdown or JSON.
+
+`build_digest` is pure and deterministic (sorted, capped, `now` given); the renderers read
+no clock, so the same inputs always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, is_dataclass, replace
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import TypeVar
+
+from collector.types import Paper, Post
+from reports.digest_markdown import render_digest_markdown
+from reports.digest_model import (
+    BrokenLink,
+    Capped,
+    Digest,
+    FailedSource,
+    FixedLink,
+    GuidePlace,
+    Headline,
+    LinkUpdate,
+    PaperItem,
+    Period,
+    PostItem,
+    TopicNews,
+    UnlinkedResource,
+    UnverifiedLink,
+    whole_days,
+)
+
+__all__ = ["build_digest", "render_digest_json", "render_digest_markdown"]
+
+DEFAULT_PER_TOPIC = 5
+# Long lists (still broken, fixed, to update, unverified) are cut here so the digest stays a
+# two-minute read; newly broken links are never cut, they are the point of the digest.
+DEFAULT_LIST_CAP = 25
+DEFAULT_MAX_AUTHORS = 3
+DEFAULT_FIX_COMMAND = "linkfresh fix --write"
+UNSORTED_TOPIC = "Other"
+
+T = TypeVar("T")
+
+
+def build_digest(
+    *,
+    period: Period,
+    now: datetime,
+    guides: Sequence[str],
+    links_checked: int,
+    newly_broken: Iterable[BrokenLink] = (),
+    still_broken: Iterable[BrokenLink] = (),
+    fixed: Iterable[FixedLink] = (),
+    to_update: Iterable[LinkUpdate] = (),
+    unverified: Iterable[UnverifiedLink] = (),
+    papers: Iterable[Paper] = (),
+    posts: Iterable[Post] = (),
+    topics: Sequence[str] = (),
+    unlinked: Iterable[UnlinkedResource] = (),
+    failed_sources: Iterable[FailedSource] = (),
+    per_topic: int = DEFAULT_PER_TOPIC,
+    list_cap: int = DEFAULT_LIST_CAP,
+    max_authors: int = DEFAULT_MAX_AUTHORS,
+    fix_command: str = DEFAULT_FIX_COMMAND,
+) -> Digest:
+    """Sort, cap and count the period's findings into a `Digest`.
+
+    `now` dates how long links have been broken (pass the period's end for a digest that
+    is reproducible byte for byte). `topics` gives the topic order (the guide's); topics
+    not in it follow alphabetically, papers and posts without a topic go under "Other".
+    Papers are deduplicated by arXiv id (latest version wins), posts by URL.
+    """
+    newly = sorted(newly_broken, key=_by_place)
+    still = [_with_days(item, now) for item in still_broken]
+    still.sort(key=lambda item: (item.since, _by_place(item)))  # longest broken first
+    fixed_items = sorted(fixed, key=_by_place)
+    updates = sorted(to_update, key=lambda item: (_by_place(item), item.kind, item.new))
+    unverified_items = sorted(unverified, key=_by_place)
+    paper_list = _latest_papers(papers)
+    post_list = list({post.url: post for post in sorted(posts, key=_post_key)}.values())
+    news = _topic_news(paper_list, post_list, topics, per_topic, max_authors)
+    failed = tuple(sorted(failed_sources, key=lambda item: (item.kind, item.name, item.reason)))
+    headline = Headline(
+        links_checked=links_checked,
+        broken=len(newly) + len(still),
+        newly_broken=len(newly),
+        fixed=len(fixed_items),
+        to_update=len(updates),
+        unverified=len(unverified_items),
+        new_papers=len(paper_list),
+        new_posts=len(post_list),
+        sources_failed=len(failed),
+    )
+    return Digest(
+        period=period,
+        week=period.iso_week,
+        guides=tuple(guides),
+        headline=headline,
+        newly_broken=tuple(_with_days(item, now) for item in newly),
+        still_broken=_cap(still, list_cap),
+        fixed=_cap(fixed_items, list_cap),
+        to_update=_cap(updates, list_cap),
+        fix_command=fix_command,
+        unverified=_cap(unverified_items, list_cap),
+        topics=news,
+        unlinked=tuple(sorted(unlinked, key=lambda item: (item.place, item.kind, item.text))),
+        failed_sources=failed,
+    )
+
+
+def _by_place(item: BrokenLink | FixedLink | LinkUpdate | UnverifiedLink) -> tuple[object, ...]:
+    first = item.places[0] if item.places else GuidePlace("", 0)
+    return (first, getattr(item, "url", getattr(item, "old", "")))
+
+
+def _with_days(item: BrokenLink, now: datetime) -> BrokenLink:
+    return replace(item, days=whole_days(_utc(now) - _utc(item.since)))
+
+
+def _cap(items: Sequence[T], cap: int) -> Capped[T]:
+    return Capped(tuple(items[:cap]), max(0, len(items) - cap))
+
+
+def _utc(moment: datetime) -> datetime:
+    # Naive datetimes from SQLite are UTC by storage's convention.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _latest_papers(papers: Iterable[Paper]) -> list[Paper]:
+    latest: dict[str, Paper] = {}
+    for paper in papers:
+        kept = latest.get(paper.arxiv_id)
+        if kept is None or paper.version > kept.version:
+            latest[paper.arxiv_id] = paper
+    return sorted(latest.values(), key=lambda paper: (-_utc(paper.published).timestamp(),
+                                                      paper.arxiv_id))
+
+
+def _post_key(post: Post) -> tuple[object, ...]:
+    published = _utc(post.published).timestamp() if post.published else float("-inf")
+    return (-published, post.url, post.title)
+
+
+def _topic_news(
+    papers: list[Paper],
+    posts: list[Post],
+    order: Sequence[str],
+    per_topic: int,
+    max_authors: int,
+) -> tuple[TopicNews, ...]:
+    by_topic: dict[str, tuple[list[PaperItem], list[PostItem]]] = {}
+    for paper in papers:
+        item = PaperItem(
+            arxiv_id=paper.arxiv_id,
+            title=paper.title,
+            abs_url=paper.abs_url,
+            authors=paper.authors[:max_authors],
+            more_authors=max(0, len(paper.authors) - max_authors),
+            published=_utc(paper.published).date(),
+        )
+        for topic in paper.topics or (UNSORTED_TOPIC,):
+            by_topic.setdefault(topic, ([], []))[0].append(item)
+    for post in posts:
+        published = _utc(post.published).date() if post.published else None
+        entry = PostItem(post.title, post.url, post.source, published)
+        for topic in post.topics or (UNSORTED_TOPIC,):
+            by_topic.setdefault(topic, ([], []))[1].append(entry)
+    rank = {name: index for index, name in enumerate(order)}
+    names = sorted(by_topic, key=lambda name: (rank.get(name, len(rank)), name == UNSORTED_TOPIC,
+                                              name))
+    return tuple(
+        TopicNews(
+            topic=name,
+            papers=tuple(by_topic[name][0][:per_topic]),
+            posts=tuple(by_topic[name][1][:per_topic]),
+            more_papers=max(0, len(by_topic[name][0]) - per_topic),
+            more_posts=max(0, len(by_topic[name][1]) - per_topic),
+        )
+        for name in names
+    )
+
+
+def render_digest_json(digest: Digest) -> str:
+    """The digest as JSON (schema `digest.schema`): raw values, times in UTC ISO 8601."""
+    return json.dumps(_plain(digest), indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return _utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        plain = {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
+        if "schema" in plain:  # the version first, where a reader looks for it
+            plain = {"schema": plain.pop("schema"), **plain}
+        return plain
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
