@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,16 @@ def session_scope(db: Db) -> Iterator[Session]:
     with Session(db, expire_on_commit=False) as session:
         yield session
         session.commit()
+
+
+@contextmanager
+def reading(db: Db) -> Iterator[Connection]:
+    """A connection for reads: a fresh one from an engine, or the session's own."""
+    if isinstance(db, Session):
+        yield db.connection()
+        return
+    with db.connect() as connection:
+        yield connection
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.engine import Db, reading
 from storage.models import RunLock
 
 LOCK_ID = 1
@@ -58,8 +59,8 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _holder(engine: Engine) -> LockInfo | None:
-    with engine.connect() as connection:
+def _holder(db: Db) -> LockInfo | None:
+    with reading(db) as connection:
         row = connection.execute(select(RunLock.__table__)).first()
     if row is None:
         return None
@@ -105,9 +106,9 @@ def release(engine: Engine, lock: LockInfo) -> None:
         connection.execute(delete(RunLock.__table__).where(RunLock.token == lock.token))
 
 
-def current_holder(engine: Engine) -> LockInfo | None:
+def current_holder(db: Db) -> LockInfo | None:
     """Who holds the lock now, if anyone (for `status`)."""
-    return _holder(engine)
+    return _holder(db)
 
 
 @contextmanager

@@ -1,0 +1,145 @@
+"""`status` and `history URL`: what the database knows, printed for people (or as JSON)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from linkfresh.context import AppContext
+from linkfresh.exitcodes import ExitCode, Fail
+from storage.migrations import SchemaError, open_database
+from storage.overview import link_history, status_summary
+from storage.views import LinkHistory, StatusSummary
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@contextmanager
+def _database(app: AppContext) -> Iterator[Engine | None]:
+    """The configured database, or None when its SQLite file does not exist yet."""
+    url = app.database_url()
+    parsed = make_url(url)
+    is_file = (parsed.get_backend_name() == "sqlite"
+               and parsed.database not in (None, "", ":memory:"))
+    if is_file and not Path(str(parsed.database)).exists():
+        yield None
+        return
+    try:
+        engine = open_database(url)
+    except SchemaError as error:
+        raise Fail(f"database {parsed!r}: {error}", ExitCode.USAGE) from None
+    except SQLAlchemyError as error:
+        raise Fail(f"database {parsed!r}: {error}", ExitCode.USAGE) from None
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _ago(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+
+
+def render_status(summary: StatusSummary, now: datetime) -> str:
+    lines = ["Guides:"]
+    lines += [f"  {g.name}: {g.active_links} links in the guide, {g.retired_links} retired, "
+              f"synced {_when(g.synced_at)}" for g in summary.guides] or ["  (none synced yet)"]
+    lines.append("Links by state:")
+    lines += [f"  {verdict:<11} {count}" for verdict, count in summary.verdicts.items()] or [
+        "  (none)"]
+    if summary.due_now:
+        lines.append(f"Due now: {summary.due_now} links")
+    else:
+        lines.append(f"Due now: none; next at {_when(summary.next_due_at)}")
+    lines.append("Last runs:")
+    for run in summary.runs:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+        lines.append(f"  #{run.id} {run.kind:<8} {_when(run.started_at)}  {run.outcome:<12} "
+                     f"{counts}".rstrip())
+    if not summary.runs:
+        lines.append("  (none)")
+    if summary.lock_holder:
+        lines.append(f"Lock: {summary.lock_holder}")
+    return "\n".join(lines) + "\n"
+
+
+def render_history(history: LinkHistory, now: datetime) -> str:
+    lines = [history.url, f"  state: {history.verdict} since {_when(history.since)}"]
+    if history.failures:
+        lines.append(f"  failing: {history.failures} checks in a row since "
+                     f"{_when(history.failing_since)}")
+    lines.append(f"  last checked: {_when(history.last_checked)}, "
+                 f"last ok: {_when(history.last_ok)}")
+    if history.final_url and history.final_url != history.url:
+        lines.append(f"  ends at: {history.final_url}")
+    lines.append("  in the guide:")
+    for place in history.places:
+        where = " > ".join(place.link.section) or "(top)"
+        gone = f" (removed {_when(place.retired_at)})" if place.retired_at else ""
+        lines.append(f"    {place.link.guide}:{place.link.line} {where}: "
+                     f"[{place.link.text}]{gone}")
+    if not history.places:
+        lines.append("    (nowhere)")
+    lines.append("  checks:")
+    for entry in history.entries:
+        evidence = entry.error or (str(entry.status) if entry.status else "")
+        change = f" -> {entry.verdict}" if entry.verdict != entry.previous else ""
+        event = f" [{entry.event}]" if entry.event else ""
+        lines.append(f"    {_when(entry.at)}  {entry.state:<10} {evidence}{change}{event}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        if isinstance(obj, timedelta):
+            return obj.total_seconds()
+        raise TypeError(type(obj).__name__)
+
+    return json.dumps(dataclasses.asdict(value), default=default, indent=2, sort_keys=True) + "\n"
+
+
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the last runs, how many links are in each state, and what is due next."""
+    app: AppContext = ctx.obj
+    now = datetime.now(UTC)
+    with _database(app) as engine:
+        if engine is None:
+            print(f"no database yet at {app.database_url()}; `linkfresh check` creates it")
+            return
+        recheck = timedelta(hours=app.settings.check.recheck_after_hours)
+        summary = status_summary(engine, now, recheck)
+    sys.stdout.write(_json(summary) if as_json else render_status(summary, now))
+
+
+def history(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="The link (normalised, as written, or its target).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one link's states over time and where it stands in the guide."""
+    app: AppContext = ctx.obj
+    now = datetime.now(UTC)
+    with _database(app) as engine:
+        found = None if engine is None else link_history(engine, url)
+    if found is None:
+        raise Fail(f"{url}: not in the database (has `linkfresh check` run on a guide "
+                   "that contains it?)", ExitCode.USAGE)
+    sys.stdout.write(_json(found) if as_json else render_history(found, now))
