@@ -17,6 +17,7 @@ DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
 DEFAULT_ARCHIVE_URL = "https://archive.org/wayback/available"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_GUIDE_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_FEED_BYTES = 5 * 1024 * 1024
 
 
 class _Section(BaseModel):
@@ -104,6 +105,7 @@ class FeedSettings(_Section):
     name: str = Field(min_length=1)
     url: str = Field(min_length=1)
     kind: Literal["auto", "feed", "site", "listing"] = "auto"
+    max_bytes: int = Field(DEFAULT_MAX_FEED_BYTES, ge=1024, description="larger replies fail")
 
     @field_validator("url")
     @classmethod
