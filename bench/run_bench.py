@@ -1,0 +1,554 @@
+"""Benchmark `linkfresh check` against LinkChecker, markdown-link-check and linkinator.
+
+One run: start the simulated web (bench/simweb.py, its own process), then for each scenario
+generate the corpus (bench/corpus.py) and run every tool on the same corpus and servers, one
+after the other, each in a fresh wrapper process that measures it:
+
+  wall time, links per second, requests per unique URL and per unique healthy page (from the
+  server's counters, reset before each tool), peak RSS (getrusage(RUSAGE_CHILDREN).ru_maxrss of
+  the wrapper: the largest single process of the tool; and the peak sum over the tool's process
+  group polled from /proc), CPU time, and how many unique URLs it reported broken.
+
+Results: a markdown table on stdout, bench/results/check.json and bench/results/check.md.
+Scratch (corpora, configs, tool output): bench/work/. Everything is loopback-only, every tool
+has a timeout, and the simulated web stops with this process (or after --max-seconds).
+
+    bash bench/setup.sh                      # once: the comparison tools
+    .venv/bin/python bench/run_bench.py      # 2,000 links (all tools) and 10,000 links
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import resource
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from corpus import generate  # noqa: E402
+
+TOOLS = ("linkfresh", "linkchecker", "markdown-link-check", "linkinator")
+LINKFRESH = ROOT / ".venv" / "bin" / "linkfresh"
+LINKCHECKER = BENCH / ".venvs" / "linkchecker" / "bin" / "linkchecker"
+MLC = BENCH / "node_modules" / ".bin" / "markdown-link-check"
+LINKINATOR = BENCH / "node_modules" / ".bin" / "linkinator"
+MB = 1024 * 1024
+
+
+# -- the measuring wrapper (a fresh process per tool: RUSAGE_CHILDREN is then the tool's) ----
+
+def _session_rss(sid: int) -> int:
+    """Bytes resident in every process of session `sid` (the tool and its children)."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            if int(fields[3]) != sid:  # fields after "(comm)": state ppid pgrp session ...
+                continue
+            with open(f"/proc/{entry.name}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run_bench.py _measure")
+    parser.add_argument("--timeout", type=float, required=True)
+    parser.add_argument("--stats", type=Path, required=True)
+    parser.add_argument("--stdout", type=Path, required=True)
+    parser.add_argument("--stderr", type=Path, required=True)
+    parser.add_argument("--cwd", type=Path, required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    timed_out = False
+    tree_peak = 0
+    with args.stdout.open("wb") as out, args.stderr.open("wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                 cwd=args.cwd, start_new_session=True)
+        deadline = start + args.timeout
+        while child.poll() is None:
+            tree_peak = max(tree_peak, _session_rss(child.pid))
+            if time.perf_counter() > deadline:
+                timed_out = True
+                for signum, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+                    try:
+                        os.killpg(child.pid, signum)
+                    except ProcessLookupError:
+                        break
+                    try:
+                        child.wait(grace)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+                break
+            time.sleep(0.05)
+        code = child.wait()
+        wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    args.stats.write_text(json.dumps({
+        "exit_code": code,
+        "timed_out": timed_out,
+        "wall_s": wall,
+        "max_rss_mb": usage.ru_maxrss / 1024,  # KiB on Linux
+        "tree_peak_rss_mb": tree_peak / MB,
+        "cpu_user_s": usage.ru_utime,
+        "cpu_sys_s": usage.ru_stime,
+    }))
+    return 0
+
+
+# -- the simulated web ---------------------------------------------------------------------
+
+class SimWebProcess:
+    def __init__(self, hosts: int, port: int, latency: float, slow_latency: float,
+                 max_seconds: float, log: Path) -> None:
+        self.log = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCH / "simweb.py"), "--hosts", str(hosts), "--port", str(port),
+             "--latency", str(latency), "--slow-latency", str(slow_latency),
+             "--max-seconds", str(max_seconds)],
+            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
+        line = self.process.stdout.readline()  # the ready line, or EOF if it failed
+        if not line:
+            self.process.wait(10)
+            raise SystemExit(f"simweb did not start (exit {self.process.returncode}); "
+                             f"see {log}")
+        ready = json.loads(line)
+        self.control = ready["control"]
+
+    def _call(self, path: str, method: str = "GET") -> dict:
+        request = urllib.request.Request(self.control + path, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def reset(self) -> None:
+        self._call("/_reset", "POST")
+
+    def stats(self) -> dict:
+        return self._call("/_stats")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        try:
+            self._call("/_quit", "POST")
+            self.process.wait(10)
+        except Exception:
+            self.process.kill()
+            self.process.wait(10)
+        self.log.close()
+
+
+# -- the tools -----------------------------------------------------------------------------
+
+def _version(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (done.stdout or done.stderr).strip().splitlines()
+    return text[0].strip() if text else "?"
+
+
+def tool_versions() -> dict[str, str]:
+    def npm_version(name: str) -> str:
+        package = BENCH / "node_modules" / name / "package.json"
+        return json.loads(package.read_text())["version"] if package.exists() else "?"
+
+    return {
+        "linkfresh": _version([str(LINKFRESH), "--version"]).removeprefix("linkfresh "),
+        "linkchecker": _version([str(LINKCHECKER), "--version"]).removeprefix("LinkChecker "),
+        "markdown-link-check": npm_version("markdown-link-check"),
+        "linkinator": npm_version("linkinator"),
+        "node": _version(["node", "--version"]),
+    }
+
+
+def available(tool: str) -> str | None:
+    """None when the tool can run, else why not."""
+    if tool == "linkfresh":
+        if not LINKFRESH.exists():
+            return "not installed (.venv/bin/linkfresh)"
+        done = subprocess.run([str(LINKFRESH), "check", "--help"], capture_output=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        return None if done.returncode == 0 else "`linkfresh check` not available yet"
+    path = {"linkchecker": LINKCHECKER, "markdown-link-check": MLC, "linkinator": LINKINATOR}[tool]
+    return None if path.exists() else f"not installed (run bench/setup.sh): {path}"
+
+
+def tool_command(tool: str, corpus: Path, work: Path, opts: argparse.Namespace) -> list[str]:
+    """Write the tool's config into `work` and return its command line."""
+    timeout = opts.read_timeout
+    if tool == "linkfresh":
+        config = work / "linkfresh.toml"
+        config.write_text(
+            "# bench/run_bench.py: loopback hosts need allow_private; the rest as a user has it\n"
+            "[check]\n"
+            "allow_private = true\n"
+            f"concurrency = {opts.concurrency}\n"
+            f"per_host = {opts.per_host}\n"
+            f"read_timeout = {timeout:g}\n"
+        )
+        return [str(LINKFRESH), "--config", str(config), "check", str(corpus), "--format", "json"]
+    if tool == "linkchecker":
+        config = work / "linkcheckerrc"
+        anchors = "" if opts.no_fragments else "\n[AnchorCheck]\n"
+        config.write_text(
+            "# bench/run_bench.py: same concurrency as linkfresh, no per-host rate limit,\n"
+            "# robots.txt not fetched (linkfresh does not), markdown parser plugin on\n"
+            "[checking]\n"
+            f"threads={opts.concurrency}\n"
+            f"timeout={int(timeout)}\n"
+            "maxrequestspersecond=1000\n"
+            "robotstxt=0\n"
+            "recursionlevel=1\n"
+            "maxfilesizeparse=67108864\n"
+            "[filtering]\n"
+            "checkextern=1\n"
+            "[output]\n"
+            "status=0\n"
+            "warnings=0\n"
+            "[MarkdownCheck]\n"
+            f"{anchors}"
+        )
+        return [str(LINKCHECKER), "-f", str(config), "--check-extern", "--no-status",
+                "-r", "1", "-t", str(opts.concurrency), "-o", "csv", str(corpus)]
+    if tool == "markdown-link-check":
+        config = work / "markdown-link-check.json"
+        config.write_text(json.dumps({
+            "timeout": f"{int(timeout)}s",
+            "retryOn429": False,
+            "aliveStatusCodes": [200, 206],
+        }, indent=1))
+        return [str(MLC), "-q", "-c", str(config), str(corpus)]
+    if tool == "linkinator":
+        command = [str(LINKINATOR), str(corpus), "--markdown", "--concurrency",
+                   str(opts.concurrency), "--timeout", str(int(timeout * 1000)),
+                   "--format", "json"]
+        return command if opts.no_fragments else [*command, "--check-fragments"]
+    raise ValueError(tool)
+
+
+def _strip_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def reported_broken(tool: str, stdout: Path) -> set[str] | None:
+    """Unique URLs (as written, fragment kept) the tool called broken; None if unreadable."""
+    try:
+        text = stdout.read_text(encoding="utf-8", errors="replace")
+        if tool == "linkfresh":
+            return _linkfresh_broken(json.loads(text))
+        if tool == "linkinator":
+            data = json.loads(text[text.index("{"):])
+            return {link["url"] for link in data.get("links", []) if link.get("state") == "BROKEN"
+                    and link["url"].startswith("http://127.")}
+        if tool == "markdown-link-check":
+            return set(re.findall(r"\[✖\] (\S+)", text))
+        if tool == "linkchecker":
+            rows = [line for line in text.splitlines() if line and not line.startswith("#")]
+            broken = set()
+            for row in csv.DictReader(rows, delimiter=";"):
+                if row.get("valid", "").strip().lower() in ("false", "0"):
+                    broken.add(row.get("url") or row.get("urlname") or "")
+            return broken
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def _linkfresh_broken(data: object) -> set[str]:
+    """Find result objects with a broken state anywhere in linkfresh's JSON."""
+    broken: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            state = node.get("state")
+            url = node.get("url") or node.get("target")
+            if isinstance(state, str) and state.lower() == "broken" and isinstance(url, str):
+                broken.add(url)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return broken
+
+
+# -- one scenario --------------------------------------------------------------------------
+
+def request_metrics(stats: dict, manifest: dict) -> dict[str, object]:
+    by_prefix: dict[str, int] = {}
+    methods: dict[str, int] = {}
+    for key, per_method in stats["hits"].items():
+        path = key.split(" ", 1)[1]
+        parts = path.split("/")
+        prefix = parts[1] if len(parts) > 2 and parts[1] in (
+            "page", "slow", "target", "moved", "away", "missing", "endless") else (
+            "robots.txt" if path == "/robots.txt" else "other")
+        by_prefix[prefix] = by_prefix.get(prefix, 0) + sum(per_method.values())
+        for method, count in per_method.items():
+            methods[method] = methods.get(method, 0) + count
+    unique = manifest["unique_fetch_urls"]
+    unique_pages = manifest["unique_fetch_urls_by_path"].get("page", 0)
+    return {
+        "requests": stats["requests"],
+        "requests_by_path": by_prefix,
+        "requests_by_method": methods,
+        "connections": stats["connections"],
+        "requests_per_unique_url": stats["requests"] / unique if unique else None,
+        "requests_per_unique_healthy": by_prefix.get("page", 0) / unique_pages
+        if unique_pages else None,
+        "endless_streams": stats["endless_started"],
+        "endless_mb_served": stats["endless_bytes"] / MB,
+    }
+
+
+def run_tool(tool: str, corpus: Path, manifest: dict, work: Path, web: SimWebProcess,
+             opts: argparse.Namespace, timeout: float) -> dict[str, object]:
+    command = tool_command(tool, corpus, work, opts)
+    stats_file, out, err = (work / f"{tool}.stats.json", work / f"{tool}.out", work / f"{tool}.err")
+    web.reset()
+    server_cpu = web.cpu_seconds()
+    subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "_measure", "--timeout", str(timeout),
+         "--stats", str(stats_file), "--stdout", str(out), "--stderr", str(err),
+         "--cwd", str(work), "--", *command],
+        check=True, stdin=subprocess.DEVNULL)
+    time.sleep(0.5)  # let the server finish counting requests still in flight
+    result: dict[str, object] = {"tool": tool, "command": shlex.join(command)}
+    result.update(json.loads(stats_file.read_text()))
+    result["server_cpu_s"] = web.cpu_seconds() - server_cpu
+    result["links_per_s"] = manifest["links"] / result["wall_s"]
+    result.update(request_metrics(web.stats(), manifest))
+    broken = reported_broken(tool, out)
+    expected = set(manifest["expected_broken_urls"])
+    if broken is None:
+        result["broken_reported"] = None
+    else:
+        result["broken_reported"] = len(broken)
+        result["expected_broken_found"] = len(expected & broken)
+        result["expected_broken_found_ignoring_fragment"] = len(
+            {_strip_fragment(u) for u in expected if "#" not in u}
+            & {_strip_fragment(u) for u in broken})
+        result["false_alarms"] = len({u for u in broken if u not in expected})
+    return result
+
+
+def run_scenario(links: int, tools: list[str], web: SimWebProcess, opts: argparse.Namespace,
+                 timeout: float) -> dict[str, object]:
+    work = BENCH / "work" / f"links-{links}"
+    work.mkdir(parents=True, exist_ok=True)
+    os.chmod(work, 0o755)  # LinkChecker drops root to "nobody" and must read the corpus
+    text, manifest = generate(links, opts.hosts, opts.port, opts.seed)
+    corpus = work / f"guide-{links}.md"
+    corpus.write_text(text, encoding="utf-8")
+    (work / f"guide-{links}.json").write_text(json.dumps(manifest, indent=1))
+    scenario: dict[str, object] = {
+        "links": links,
+        "hosts": opts.hosts,
+        "latency_ms": opts.latency * 1000,
+        "unique_urls": manifest["unique_fetch_urls"],
+        "unique_healthy_pages": manifest["unique_fetch_urls_by_path"].get("page", 0),
+        "expected_broken": len(manifest["expected_broken_urls"]),
+        "endless_links": manifest["written"].get("endless", 0),
+        "timeout_s": timeout,
+        "results": [],
+    }
+    for tool in tools:
+        reason = available(tool)
+        if reason:
+            print(f"[{links}] {tool}: skipped: {reason}", file=sys.stderr, flush=True)
+            scenario["results"].append({"tool": tool, "skipped": reason})
+            continue
+        print(f"[{links}] {tool}: running (timeout {timeout:.0f} s) ...", file=sys.stderr,
+              flush=True)
+        result = run_tool(tool, corpus, manifest, work, web, opts, timeout)
+        print(f"[{links}] {tool}: {result['wall_s']:.1f} s, exit {result['exit_code']}, "
+              f"{result['requests']} requests, peak RSS {result['max_rss_mb']:.0f} MB",
+              file=sys.stderr, flush=True)
+        scenario["results"].append(result)
+    return scenario
+
+
+# -- the report ----------------------------------------------------------------------------
+
+def _fmt(value: object, spec: str = "") -> str:
+    if value is None:
+        return "-"
+    return format(value, spec) if spec else str(value)
+
+
+def render_markdown(report: dict) -> str:
+    lines = [
+        "# linkfresh check benchmark",
+        "",
+        f"Run {report['date']} on {report['machine']}. {report['note']}",
+        "",
+        "Tools: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
+        "",
+    ]
+    for scenario in report["scenarios"]:
+        lines += [
+            f"## {scenario['links']:,} links over {scenario['hosts']} hosts, "
+            f"{scenario['latency_ms']:g} ms latency",
+            "",
+            f"{scenario['unique_urls']} unique URLs ({scenario['unique_healthy_pages']} healthy "
+            f"pages), {scenario['expected_broken']} expected broken (404 or missing fragment), "
+            f"{scenario['endless_links']} endless bodies; timeout per tool "
+            f"{scenario['timeout_s']:.0f} s.",
+            "",
+            "| tool | wall s | links/s | time vs linkfresh | requests / unique URL "
+            "| requests / unique healthy page | peak RSS MB (largest process) "
+            "| peak RSS MB (process tree) | CPU s | broken reported (expected found) | exit |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        base = next((r for r in scenario["results"]
+                     if r["tool"] == "linkfresh" and "wall_s" in r and not r["timed_out"]), None)
+        for r in scenario["results"]:
+            if "skipped" in r:
+                lines.append(f"| {r['tool']} | {r['skipped']} | | | | | | | | | |")
+                continue
+            ratio = (f"{r['wall_s'] / base['wall_s']:.1f}x" if base else "-")
+            exit_text = "timeout" if r["timed_out"] else str(r["exit_code"])
+            broken = ("-" if r.get("broken_reported") is None else
+                      f"{r['broken_reported']} ({r['expected_broken_found']})")
+            wall = f"{r['wall_s']:.1f}" + ("+" if r["timed_out"] else "")
+            lines.append(
+                f"| {r['tool']} | {wall} | {r['links_per_s']:.0f} | {ratio} "
+                f"| {_fmt(r['requests_per_unique_url'], '.2f')} "
+                f"| {_fmt(r['requests_per_unique_healthy'], '.2f')} "
+                f"| {r['max_rss_mb']:.0f} | {r['tree_peak_rss_mb']:.0f} "
+                f"| {r['cpu_user_s'] + r['cpu_sys_s']:.1f} | {broken} | {exit_text} |")
+        lines.append("")
+        lines.append("Requests by path and method (server counters):")
+        lines.append("")
+        for r in scenario["results"]:
+            if "requests_by_path" in r:
+                paths = ", ".join(f"{k} {v}" for k, v in sorted(r["requests_by_path"].items()))
+                methods = ", ".join(f"{k} {v}" for k, v in sorted(r["requests_by_method"].items()))
+                lines.append(f"- {r['tool']}: {paths}; {methods}; "
+                             f"{r['connections']} connections; endless streams opened "
+                             f"{r['endless_streams']}, {r['endless_mb_served']:.0f} MB served")
+        lines.append("")
+    lines += ["## Targets (issue 3; reported, not asserted)", ""]
+    lines += [f"- {item}" for item in report["targets"]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def targets(report: dict) -> list[str]:
+    out = []
+    for scenario in report["scenarios"]:
+        results = {r["tool"]: r for r in scenario["results"] if "wall_s" in r}
+        mine = results.get("linkfresh")
+        n = scenario["links"]
+        if not mine:
+            out.append(f"{n} links: linkfresh did not run")
+            continue
+        for tool, r in results.items():
+            if tool == "linkfresh":
+                continue
+            ratio = r["wall_s"] / mine["wall_s"]
+            state = "timed out" if r["timed_out"] else f"{ratio:.1f}x linkfresh's time"
+            verdict = "met" if ratio > 1 or r["timed_out"] else "NOT met"
+            out.append(f"{n} links: faster than {tool}: {verdict} ({state})")
+        per_healthy = mine["requests_per_unique_healthy"]
+        out.append(f"{n} links: <= 1.1 requests per unique healthy link: "
+                   f"{'met' if per_healthy is not None and per_healthy <= 1.1 else 'NOT met'} "
+                   f"({_fmt(per_healthy, '.2f')})")
+        limit = 150 if n <= 2000 else 200
+        out.append(f"{n} links: peak RSS < {limit} MB: "
+                   f"{'met' if mine['max_rss_mb'] < limit else 'NOT met'} "
+                   f"({mine['max_rss_mb']:.0f} MB)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_measure"]:
+        return measure(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--links", default="2000,10000", help="scenarios, comma-separated")
+    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--big-tools", default=",".join(TOOLS),
+                        help="tools also run on scenarios above 2,000 links")
+    parser.add_argument("--hosts", type=int, default=40)
+    parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
+    parser.add_argument("--slow-latency", type=float, default=2.0, help="seconds for /slow/")
+    parser.add_argument("--concurrency", type=int, default=64, help="for every tool with a knob")
+    parser.add_argument("--per-host", type=int, default=4, help="linkfresh per_host")
+    parser.add_argument("--read-timeout", type=float, default=20.0, help="per request, seconds")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per tool at 2,000 links")
+    parser.add_argument("--big-timeout", type=float, default=900.0, help="per tool above 2,000")
+    parser.add_argument("--no-fragments", action="store_true",
+                        help="do not ask linkinator/LinkChecker to check #fragments")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    opts = parser.parse_args(argv)
+    scenarios = [int(n) for n in opts.links.split(",") if n]
+    tools = [t for t in opts.tools.split(",") if t]
+    big_tools = [t for t in opts.big_tools.split(",") if t in tools]
+    for tool in tools:
+        if tool not in TOOLS:
+            parser.error(f"unknown tool {tool}; known: {', '.join(TOOLS)}")
+
+    (BENCH / "work").mkdir(exist_ok=True)
+    budget = sum(opts.timeout if n <= 2000 else opts.big_timeout for n in scenarios) * len(tools)
+    web = SimWebProcess(opts.hosts, opts.port, opts.latency, opts.slow_latency,
+                        max_seconds=budget + 600, log=BENCH / "work" / "simweb.log")
+    report: dict[str, object] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, {platform.system()} {platform.release()}",
+        "note": "A 2-core shared box: the simulated web and the tool under test share it; "
+                "ratios are from one run.",
+        "versions": tool_versions(),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        "scenarios": [],
+    }
+    try:
+        for links in scenarios:
+            chosen = tools if links <= 2000 else big_tools
+            timeout = opts.timeout if links <= 2000 else opts.big_timeout
+            report["scenarios"].append(run_scenario(links, chosen, web, opts, timeout))
+    finally:
+        web.stop()
+    report["targets"] = targets(report)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    (opts.out / "check.json").write_text(json.dumps(report, indent=1) + "\n")
+    markdown = render_markdown(report)
+    (opts.out / "check.md").write_text(markdown)
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
