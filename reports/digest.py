@@ -7,7 +7,7 @@ no clock, so the same inputs always give the same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -44,6 +44,7 @@ DEFAULT_FIX_COMMAND = "linkfresh fix --write"
 UNSORTED_TOPIC = "Other"
 
 T = TypeVar("T")
+Item = TypeVar("Item", Paper, Post)
 
 
 def build_digest(
@@ -57,8 +58,8 @@ def build_digest(
     fixed: Iterable[FixedLink] = (),
     to_update: Iterable[LinkUpdate] = (),
     unverified: Iterable[UnverifiedLink] = (),
-    papers: Iterable[Paper] = (),
-    posts: Iterable[Post] = (),
+    papers: Iterable[Paper] | Mapping[str, Iterable[Paper]] = (),
+    posts: Iterable[Post] | Mapping[str, Iterable[Post]] = (),
     topics: Sequence[str] = (),
     unlinked: Iterable[UnlinkedResource] = (),
     failed_sources: Iterable[FailedSource] = (),
@@ -72,8 +73,10 @@ def build_digest(
     `now` dates how long links have been broken (pass the period's end for a digest that
     is reproducible byte for byte). `topics` gives the topic order (the guide's); topics
     not in it follow alphabetically, papers and posts without a topic go under "Other".
-    Papers are deduplicated by arXiv id (latest version wins), posts by URL.
+    Papers are deduplicated by arXiv id (latest version wins), posts by URL. `papers` and
+    `posts` may be flat (topics from each item's `topics`) or mappings of topic -> items.
     """
+    papers, posts = _by_topics(papers), _by_topics(posts)
     newly = sorted(newly_broken, key=_by_place)
     still = [_with_days(item, now) for item in still_broken]
     still.sort(key=lambda item: (item.since, _by_place(item)))  # longest broken first
@@ -110,6 +113,20 @@ def build_digest(
         unlinked=tuple(sorted(unlinked, key=lambda item: (item.place, item.kind, item.text))),
         failed_sources=failed,
     )
+
+
+def _by_topics(items: Iterable[Item] | Mapping[str, Iterable[Item]]) -> list[Item]:
+    """Flatten a topic -> items mapping into items that carry all their topics."""
+    if not isinstance(items, Mapping):
+        return list(items)
+    topics: dict[str, list[str]] = {}
+    found: dict[str, Item] = {}
+    for topic, group in items.items():
+        for item in group:
+            key = item.arxiv_id if isinstance(item, Paper) else item.url
+            found.setdefault(key, item)
+            topics.setdefault(key, []).append(topic)
+    return [replace(item, topics=tuple(dict.fromkeys(topics[key]))) for key, item in found.items()]
 
 
 def _by_place(item: BrokenLink | FixedLink | LinkUpdate | UnverifiedLink) -> tuple[object, ...]:

@@ -204,4 +204,5 @@ def _unlinked(item: UnlinkedResource, many_guides: bool) -> str:
 
 def _failed(item: FailedSource) -> str:
     name = md_link(item.name, item.url, limit=60) if item.url else escape_text(item.name, limit=60)
-    return f"- {escape_text(item.kind)} {name}: {escape_text(item.reason, limit=TEXT_LIMIT)}"
+    kind = f"{escape_text(item.kind)} " if item.kind else ""
+    return f"- {kind}{name}: {escape_text(item.reason or 'failed', limit=TEXT_LIMIT)}"

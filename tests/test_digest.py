@@ -131,6 +131,14 @@ def test_topics_capped_newest_first_in_guide_order() -> None:
     assert "- … and 5 more papers" in render_digest_markdown(digest)
 
 
+def test_topic_mappings_are_accepted() -> None:
+    both = _paper(1, 2, ())
+    digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
+                          papers={"B": [both, _paper(2, 1, ())], "A": [both]}, topics=["A", "B"])
+    assert [(news.topic, len(news.papers)) for news in digest.topics] == [("A", 1), ("B", 2)]
+    assert digest.headline.new_papers == 2
+
+
 def test_posts_without_date_come_last_and_duplicates_collapse() -> None:
     moment = START + timedelta(days=2)
     posts = [Post("https://b.example/1", "Dated", "B", moment, topics=("T",)),
