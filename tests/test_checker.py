@@ -353,7 +353,8 @@ def test_progress_is_reported_per_result(new_server: NewServer) -> None:
     server = new_server()
     urls = [server.route(f"/prog{i}", html_page("p")) for i in range(3)]
     seen: list[tuple[int, int]] = []
-    check([*urls, "mailto:x@example.com"], progress=lambda r, done, total: seen.append((done, total)))
+    check([*urls, "mailto:x@example.com"],
+          progress=lambda _result, done, total: seen.append((done, total)))
     assert sorted(seen) == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
