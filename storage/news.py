@@ -37,7 +37,8 @@ def _topic_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    ids = dict(session.execute(select(TopicRow.name, TopicRow.id).where(TopicRow.name.in_(wanted))))
+    ids: dict[str, int] = dict(session.execute(
+        select(TopicRow.name, TopicRow.id).where(TopicRow.name.in_(wanted))).all())
     for name in wanted:
         if name not in ids:
             row = TopicRow(name=name)

@@ -1,0 +1,117 @@
+"""Occurrences across guide edits, incremental due selection, validators, batches, thinning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from collector.types import LinkState
+from storage.links import due_urls, sync_guide, validators
+from storage.models import Occurrence, ResultRow
+from storage.overview import link_history
+from storage.results import ResultWriter, record_batch, start_run, thin
+from storage.state import StateRules
+from tests.storage_helpers import T0, database, guide, hours, link, result
+
+A, B, C = "https://a.example/x", "https://b.example/y", "https://c.example/z"
+RULES = StateRules()
+RECHECK = timedelta(hours=20)
+
+
+def test_removed_links_are_retired_and_readded_ones_keep_history(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    first = sync_guide(engine, guide(link(A, 3), link(B, 5)), T0)
+    assert (first.added, first.retired) == (2, 0)
+    record_batch(engine, None, [result(B, LinkState.BROKEN, T0)], RULES)
+    second = sync_guide(engine, guide(link(A, 4)), T0 + hours(1))
+    assert (second.kept, second.retired) == (1, 1)
+    history = link_history(engine, B)
+    assert history is not None and history.places[0].retired_at == T0 + hours(1)
+    assert due_urls(engine, T0 + hours(2), RECHECK) == [A]  # retired B is not checked
+    third = sync_guide(engine, guide(link(A, 4), link(B, 9)), T0 + hours(2))
+    assert (third.revived, third.added) == (1, 0)
+    history = link_history(engine, B)
+    assert history is not None and history.verdict == "failing" and len(history.entries) == 1
+    assert history.places[0].retired_at is None and history.places[0].link.line == 9
+
+
+def test_same_url_written_twice_gets_two_places(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    sync_guide(engine, guide(link(A, 1), link(A, 7), link(A, 9, written="http://wrap/?u=x")), T0)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Occurrence)).scalar_one() == 3
+    history = link_history(engine, "http://wrap/?u=x")  # found by the URL as written
+    assert history is not None and [p.link.line for p in history.places] == [1, 7, 9]
+
+
+def test_due_selection_is_incremental(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    sync_guide(engine, guide(link(A), link(B), link(C)), T0)
+    assert due_urls(engine, T0, RECHECK) == [A, B, C]  # never checked
+    record_batch(engine, None, [result(A, LinkState.OK, T0), result(B, LinkState.BROKEN, T0),
+                                result(C, LinkState.UNVERIFIED, T0, status=429)], RULES)
+    assert due_urls(engine, T0 + hours(1), RECHECK) == [B]  # failing: always due
+    assert due_urls(engine, T0 + hours(1), RECHECK, full=True) == [A, B, C]
+    assert due_urls(engine, T0 + hours(20), RECHECK) == [A, B, C]
+    assert due_urls(engine, T0 + hours(1), RECHECK, guides=["other.md"]) == []
+
+
+def test_validators_round_trip_and_304_keeps_them(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    record_batch(engine, None, [result(A, LinkState.OK, T0, etag='"v1"',
+                                       last_modified="Mon, 02 Mar 2026 06:00:00 GMT")], RULES)
+    stored = validators(engine, [A, B])
+    assert set(stored) == {A} and stored[A].etag == '"v1"'
+    record_batch(engine, None, [result(A, LinkState.OK, T0 + hours(24), status=304)], RULES)
+    record_batch(engine, None, [result(A, LinkState.ERROR, T0 + hours(48), status=503)], RULES)
+    assert validators(engine, [A])[A].etag == '"v1"'
+    history = link_history(engine, A)
+    assert history is not None and history.content_changed_at is None
+    record_batch(engine, None, [result(A, LinkState.OK, T0 + hours(72), etag='"v2"')], RULES)
+    history = link_history(engine, A)
+    assert history is not None and history.content_changed_at == T0 + hours(72)
+    assert validators(engine, [A])[A].etag == '"v2"'
+
+
+def test_network_down_batches_store_nothing(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    record_batch(engine, None, [result(A, LinkState.OK, T0)], RULES)
+    record_batch(engine, None, [result(A, LinkState.BROKEN, T0 + hours(24))], RULES,
+                 network_down=True)
+    history = link_history(engine, A)
+    assert history is not None and history.verdict == "ok" and len(history.entries) == 1
+
+
+def test_writer_flushes_full_batches_and_on_exit(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    run_id = start_run(engine, "check", T0)
+    with ResultWriter(engine, run_id, RULES, batch_size=3) as writer:
+        for n in range(7):
+            writer.add(result(f"https://h{n}.example/", LinkState.OK, T0))
+            stored = _count(engine)
+            assert stored == (n + 1) // 3 * 3
+    assert _count(engine) == 7 and writer.counts() == {"ok": 7}
+
+
+def _count(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(ResultRow)).scalar_one()
+
+
+def test_thinning_keeps_state_changes_and_the_latest(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    states = [LinkState.OK] * 10 + [LinkState.BROKEN] * 3 + [LinkState.OK] * 10
+    for day, state in enumerate(states):
+        record_batch(engine, None, [result(A, state, T0 + timedelta(days=day))], RULES)
+    now = T0 + timedelta(days=len(states) + 60)
+    deleted = thin(engine, now, timedelta(days=30))
+    history = link_history(engine, A)
+    assert history is not None
+    kept = [(e.at - T0).days for e in history.entries]
+    # day 0 (new -> ok), 10 (failing), 11 (broken), 13 (fixed), and the latest (22)
+    assert kept == [0, 10, 11, 13, 22]
+    assert deleted == len(states) - len(kept)
+    with engine.connect() as conn:
+        assert conn.execute(text("pragma integrity_check")).scalar_one() == "ok"
