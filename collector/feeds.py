@@ -1,0 +1,184 @@
+"""Blog pulls: fetch a feed, a site's advertised feed, or a listing page -> `Post` values and
+one `SourceOutcome` per source. Every source reads through the same `httpx.AsyncClient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from collector.feed_pages import discover_feeds, read_listing
+from collector.feed_parse import (
+    ParsedFeed,
+    looks_like_feed,
+    looks_like_html,
+    make_posts,
+    parse_feed,
+)
+from collector.http import BlockedURL, NameNotResolved, read_capped
+from collector.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus, failed
+from collector.topics import compile_topics
+from collector.types import Post, Topic
+from config.settings import FeedSettings
+
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+               "text/xml;q=0.9, text/html;q=0.5, */*;q=0.1")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the last run learned about a source: the URL read and its validators."""
+
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    status: int
+    url: str
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+
+
+class _Failure(Exception):
+    def __init__(self, kind: FailureKind, reason: str) -> None:
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+async def fetch(
+    client: httpx.AsyncClient, url: str, max_bytes: int, state: FeedState | None = None
+) -> Fetched:
+    """GET `url` (following redirects) with conditional headers; raises `_Failure`.
+
+    A 304 comes back as a `Fetched` with status 304 and no body (RFC 9110 §13.1).
+    """
+    headers = {"Accept": FEED_ACCEPT}
+    if state is not None and state.etag:
+        headers["If-None-Match"] = state.etag
+    if state is not None and state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    try:
+        async with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
+            if response.status_code == 304:
+                return Fetched(304, str(response.url), b"", "", state.etag if state else None,
+                               state.last_modified if state else None)
+            if response.status_code != 200:
+                raise _Failure(FailureKind.HTTP, f"HTTP {response.status_code}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _Failure(FailureKind.CONTENT, f"larger than {max_bytes} bytes ({declared})")
+            body = await read_capped(response, max_bytes)
+            if body.truncated:
+                raise _Failure(FailureKind.CONTENT, f"larger than {max_bytes} bytes")
+            if body.decode_error:
+                raise _Failure(FailureKind.CONTENT, body.decode_error)
+            return Fetched(200, str(response.url), body.data,
+                           response.headers.get("content-type", ""),
+                           response.headers.get("etag"), response.headers.get("last-modified"))
+    except BlockedURL as error:
+        raise _Failure(FailureKind.BLOCKED, str(error)) from None
+    except NameNotResolved as error:
+        raise _Failure(FailureKind.NETWORK, f"unknown host: {error}") from None
+    except httpx.TimeoutException:
+        raise _Failure(FailureKind.NETWORK, "timed out") from None
+    except httpx.TooManyRedirects:
+        raise _Failure(FailureKind.HTTP, "too many redirects") from None
+    except httpx.ConnectError as error:
+        raise _Failure(FailureKind.NETWORK, f"connection failed: {error or 'refused'}") from None
+    except (httpx.TransportError, httpx.StreamError) as error:
+        kind = error.__class__.__name__
+        raise _Failure(FailureKind.NETWORK, f"{kind}: {error}"[:200]) from None
+    except httpx.InvalidURL as error:
+        raise _Failure(FailureKind.CONTENT, f"invalid URL: {error}") from None
+
+
+async def _read_source(
+    client: httpx.AsyncClient, feed: FeedSettings, state: FeedState | None
+) -> tuple[Fetched, ParsedFeed]:
+    """Fetch and parse one source by its kind; raises `_Failure`."""
+    known = state.url if state is not None and state.url else feed.url
+    first = await fetch(client, known, feed.max_bytes, state)
+    if first.status == 304:
+        return first, ParsedFeed()
+    body = first.body
+    if feed.kind == "listing":
+        return first, _listing(first)
+    if looks_like_feed(body) or not looks_like_html(body, first.content_type):
+        return first, parse_feed(body, first.url)
+    if feed.kind == "feed":
+        raise _Failure(FailureKind.CONTENT, "an HTML page, not an RSS or Atom feed")
+    # A site: follow the feed it advertises (one hop), else read it as a listing page.
+    for candidate in discover_feeds(body, first.url)[:1]:
+        second = await fetch(client, candidate, feed.max_bytes)
+        if looks_like_html(second.body, second.content_type):
+            raise _Failure(FailureKind.CONTENT, f"advertised feed {candidate} is an HTML page")
+        return second, parse_feed(second.body, second.url)
+    return first, _listing(first, note="no feed advertised; read as a listing page")
+
+
+def _listing(fetched: Fetched, note: str | None = None) -> ParsedFeed:
+    items = tuple(read_listing(fetched.body, fetched.url))
+    if not items:
+        return ParsedFeed(error="no articles found on the listing page")
+    return ParsedFeed(items, note=note)
+
+
+async def collect_feed(
+    client: httpx.AsyncClient,
+    feed: FeedSettings,
+    topics: Iterable[Topic],
+    now: datetime,
+    state: FeedState | None = None,
+) -> tuple[list[Post], SourceOutcome]:
+    """Posts of one source, deduplicated by URL and matched to topics, and its outcome.
+
+    A source read through a remembered feed URL that now fails is tried again from its
+    configured URL, without validators (the site may have moved its feed).
+    """
+    try:
+        try:
+            fetched, parsed = await _read_source(client, feed, state)
+        except _Failure:
+            if state is None or not state.url or state.url == feed.url:
+                raise
+            fetched, parsed = await _read_source(client, feed, None)
+    except _Failure as failure:
+        return [], failed(feed.name, SourceKind.FEED, failure.kind, failure.reason, url=feed.url)
+    if fetched.status == 304:
+        return [], SourceOutcome(feed.name, SourceKind.FEED, SourceStatus.NOT_MODIFIED,
+                                 url=fetched.url, etag=fetched.etag,
+                                 last_modified=fetched.last_modified)
+    if parsed.error:
+        return [], failed(feed.name, SourceKind.FEED, FailureKind.CONTENT, parsed.error,
+                          url=fetched.url)
+    posts = make_posts(parsed.items, feed.name, compile_topics(topics), now)
+    return posts, SourceOutcome(feed.name, SourceKind.FEED, SourceStatus.OK, items=len(posts),
+                                url=fetched.url, etag=fetched.etag,
+                                last_modified=fetched.last_modified, note=parsed.note)
+
+
+async def collect_feeds(
+    client: httpx.AsyncClient,
+    feeds: Iterable[FeedSettings],
+    topics: Iterable[Topic],
+    now: datetime,
+    states: Mapping[str, FeedState] | None = None,
+) -> tuple[list[Post], list[SourceOutcome]]:
+    """Every source in turn (sources are few; order stays deterministic)."""
+    topic_list = list(topics)
+    posts: list[Post] = []
+    outcomes: list[SourceOutcome] = []
+    for feed in feeds:
+        found, outcome = await collect_feed(client, feed, topic_list, now,
+                                            (states or {}).get(feed.name))
+        posts.extend(found)
+        outcomes.append(outcome)
+    return posts, outcomes
