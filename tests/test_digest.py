@@ -6,10 +6,8 @@ Regenerate the golden files and docs/example-digest.md with `UPDATE_GOLDEN=1 pyt
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
@@ -33,19 +31,10 @@ from tests.digest_seed import (
     example_digest_markdown,
     seeded_week,
 )
+from tests.golden_files import GOLDEN, assert_golden
 
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 START = datetime(2026, 11, 23, tzinfo=UTC)
 WEEK = Period(START, START + timedelta(days=7))
-
-
-def assert_golden(path: Path, text: str) -> None:
-    """Compare `text` with the golden file, or rewrite it under UPDATE_GOLDEN=1."""
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-    assert path.read_text(encoding="utf-8") == text, f"{path} differs; UPDATE_GOLDEN=1 rewrites it"
 
 
 @pytest.fixture(scope="module")
