@@ -100,10 +100,14 @@ def _inside_word(text: str, index: int, last: int) -> bool:
 
 
 def safe_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL with a host and no whitespace or controls."""
+    """`url`, trimmed, if it is an absolute http(s) URL with a host and no control characters.
+
+    Inner spaces are allowed (feeds do publish them); `link_destination` encodes them.
+    """
+    url = (url or "").strip()
     if not url or any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in url):
         return None
-    if any(char.isspace() for char in url) or any(char in _BIDI_CONTROLS for char in url):
+    if any(char in _BIDI_CONTROLS for char in url):
         return None
     try:
         parts = urlsplit(url)

@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from collector.types import Paper, Post
@@ -23,6 +25,7 @@ from reports.digest_model import (
     Period,
     UnverifiedLink,
 )
+from reports.escape import safe_url
 from tests.digest_seed import (
     EXAMPLE_PATH,
     HOSTILE_PAPER_TITLE,
@@ -196,3 +199,35 @@ def test_json_schema_and_types(week: Digest) -> None:
 )
 def test_iso_week_names_the_week_mostly_covered(start: datetime, end: datetime, week: str) -> None:
     assert Period(start, end).iso_week == week
+
+
+_web_text = st.text(max_size=40)
+
+
+@given(titles=st.lists(_web_text, min_size=1, max_size=4), source=_web_text, topic=_web_text,
+       author=_web_text, reason=_web_text, url_tail=_web_text)
+@settings(max_examples=150, deadline=None)
+def test_any_web_text_adds_no_structure(titles: list[str], source: str, topic: str,
+                                        author: str, reason: str, url_tail: str) -> None:
+    moment = START + timedelta(days=1)
+    papers = [Paper(f"2611.{n:05d}", 1, title, (author,), "", (), moment, moment,
+                    f"https://arxiv.org/abs/2611.{n:05d}", topics=(topic or "t",))
+              for n, title in enumerate(titles)]
+    posts = [Post(f"https://blog.example/{url_tail}", titles[0], source, moment,
+                  topics=(topic or "t",))]
+    broken = [BrokenLink(f"https://x.example/{url_tail}", (GuidePlace("g.md", 1, (reason,)),),
+                         "broken", moment, error=reason)]
+    digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
+                          papers=papers, posts=posts, newly_broken=broken,
+                          failed_sources=[FailedSource("feed", source, reason)])
+    tokens = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(
+        ["table", "strikethrough", "linkify"]).parse(render_digest_markdown(digest))
+    children = [child for token in tokens for child in token.children or []]
+    assert not [t for t in tokens + children if t.type.startswith(("html", "image"))]
+    levels = [t.tag for t in tokens if t.type == "heading_open"]
+    assert levels == ["h1", "h2", "h2", "h3", "h2"]
+    hrefs = [child.attrs["href"] for child in children if child.type == "link_open"]
+    linkable = [safe_url(f"https://{host}/{url_tail}") for host in ("blog.example", "x.example")]
+    assert len(hrefs) == len(papers) + sum(url is not None for url in linkable)
+    assert all(str(href).startswith(("https://arxiv.org/abs/", "https://blog.example/",
+                                     "https://x.example/")) for href in hrefs)

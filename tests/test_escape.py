@@ -149,7 +149,7 @@ def test_hostile_title_as_link_text_makes_exactly_one_link() -> None:
     "url",
     ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "file:///etc/passwd",
      "vbscript:x", "//evil.example/x", "/relative", "mailto:a@b.c", "http://", "",
-     "https://a.example/\nb", "https://a.example/ b", "https://[::1/"],
+     "https://a.example/\nb", "https://a.example/\tb", "https://[::1/", "https://a\u202e.example/"],
 )
 def test_only_http_urls_become_links(url: str) -> None:
     assert safe_url(url) is None
@@ -166,6 +166,7 @@ def test_only_http_urls_become_links(url: str) -> None:
         ("https://e.example/a|b", "https://e.example/a%7Cb"),
         ("https://e.example/é", "https://e.example/%C3%A9"),
         ("https://e.example/a%20b?q=1&r=2#f", "https://e.example/a%20b?q=1&r=2#f"),
+        ("https://e.example/a b", "https://e.example/a%20b"),
     ],
 )
 def test_link_destination(url: str, destination: str) -> None:
