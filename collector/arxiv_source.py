@@ -208,11 +208,13 @@ def collect_arxiv(
     now: datetime,
     last_seen: Mapping[str, datetime | None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_outcome: Callable[[SourceOutcome], None] | None = None,
 ) -> ArxivPull:
     """Pull every topic with an arXiv query, one after the other through the one `client`.
 
     `last_seen[topic]` is the submission time of the newest paper already stored for that
     topic; a topic with none looks back `settings.lookback_days` from `now`.
+    `on_outcome` hears each topic's outcome as it is known (for progress displays).
     """
     window_start = now - timedelta(days=settings.lookback_days)
     papers: list[Paper] = []
@@ -225,4 +227,6 @@ def collect_arxiv(
         found, outcome = fetch_topic(client, topic, since, settings, sleep)
         papers.extend(found)
         outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
     return ArxivPull(merge_papers(papers), tuple(outcomes))

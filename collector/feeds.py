@@ -4,7 +4,7 @@ one `SourceOutcome` per source. Every source reads through the same `httpx.Async
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,8 +171,13 @@ async def collect_feeds(
     topics: Iterable[Topic],
     now: datetime,
     states: Mapping[str, FeedState] | None = None,
+    on_outcome: Callable[[SourceOutcome], None] | None = None,
 ) -> tuple[list[Post], list[SourceOutcome]]:
-    """Every source in turn (sources are few; order stays deterministic)."""
+    """Every source in turn (sources are few; order stays deterministic).
+
+    `states[name]` is what the last run learned about a source (feed URL, validators);
+    `on_outcome` hears each source's outcome as it is known.
+    """
     topic_list = list(topics)
     posts: list[Post] = []
     outcomes: list[SourceOutcome] = []
@@ -181,4 +186,6 @@ async def collect_feeds(
                                             (states or {}).get(feed.name))
         posts.extend(found)
         outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
     return posts, outcomes

@@ -1,0 +1,153 @@
+"""`linkfresh collect` end to end: local arXiv and feed servers, a temporary SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from collector.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
+from linkfresh.cmd_collect import CollectOutcome
+from linkfresh.exitcodes import ExitCode
+from storage.migrations import open_database
+from storage.models import PaperRow, PostRow, SourceRun
+from tests.arxiv_atom import Entry, paging_handler
+from tests.cli import run_cli
+from tests.feed_samples import RSS_TYPE, rss
+from tests.servers import LocalServer, Reply, closed_port
+
+ServerFactory = Callable[[], LocalServer]
+NOW = datetime.now(UTC)
+
+
+def write_config(tmp_path: Path, arxiv_url: str, feed_urls: dict[str, str]) -> Path:
+    feeds = "".join(f'\n[[feeds]]\nname = "{name}"\nurl = "{url}"\nkind = "feed"\n'
+                    for name, url in feed_urls.items())
+    config = tmp_path / "linkfresh.toml"
+    config.write_text(f"""
+database = "sqlite:///{tmp_path / 'news.db'}"
+[check]
+allow_private = true
+connect_timeout = 0.5
+read_timeout = 0.5
+[arxiv]
+base_url = "{arxiv_url}"
+delay = 0
+backoff = 0
+retries = 0
+timeout = 0.5
+[[topics]]
+name = "Efficient inference"
+arxiv_query = "ti:quantization"
+keywords = ["quantization", "pruning"]
+[[topics]]
+name = "Alignment"
+arxiv_query = "ti:alignment"
+keywords = ["alignment", "rlhf"]
+{feeds}""")
+    return config
+
+
+def counts(tmp_path: Path) -> tuple[int, int, int]:
+    engine = open_database(f"sqlite:///{tmp_path / 'news.db'}")
+    with Session(engine) as session:
+        found = (session.scalar(select(func.count()).select_from(PaperRow)) or 0,
+                 session.scalar(select(func.count()).select_from(PostRow)) or 0,
+                 session.scalar(select(func.count()).select_from(SourceRun)) or 0)
+    engine.dispose()
+    return found
+
+
+def test_first_run_stores_second_run_only_new(
+    new_server: ServerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    day = NOW - timedelta(days=1)
+    by_query = {"ti:quantization": [Entry("2411.00001v1", day), Entry("2411.00002v1", day)],
+                "ti:alignment": []}
+    arxiv_url = server.route("/api/query", paging_handler(by_query))
+    items = [("https://blog.example.org/q", "Quantization tricks", day, "pruning too")]
+    feed = Reply(200, {"Content-Type": RSS_TYPE}, rss(items))
+    server.route("/rss", lambda _request: feed)
+    config = write_config(tmp_path, arxiv_url, {"Blog": server.url("/rss")})
+
+    first = run_cli(capsys, "--config", str(config), "collect")
+    assert first.code == 0, first
+    assert "feed Blog: ok, 1 item" in first.out
+    assert "2 new papers, 1 new posts from 3 sources (0 failed)" in first.out
+    assert counts(tmp_path) == (2, 1, 3)
+
+    # A new version of a known paper (under another topic), a new paper, a new post.
+    by_query["ti:alignment"] += [Entry("2411.00001v2", day),
+                                 Entry("2411.00003v1", NOW - timedelta(hours=1))]
+    items.append(("https://blog.example.org/r?utm_source=rss", "RLHF notes", day, "alignment"))
+    feed.body = rss(items)
+    second = run_cli(capsys, "--config", str(config), "collect")
+    assert second.code == 0, second
+    assert "1 new papers, 1 new posts" in second.out
+    assert counts(tmp_path)[:2] == (3, 2)
+    engine = open_database(f"sqlite:///{tmp_path / 'news.db'}")
+    with Session(engine) as session:
+        versions = dict(session.execute(select(PaperRow.arxiv_id, PaperRow.version)).all())
+    engine.dispose()
+    assert versions == {"2411.00001": 2, "2411.00002": 1, "2411.00003": 1}
+
+
+def test_some_source_failed_exits_5_and_keeps_what_was_stored(
+    new_server: ServerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    arxiv_url = server.route("/api/query", paging_handler({}))
+    good = server.route("/rss", Reply(200, {"Content-Type": RSS_TYPE}, rss(
+        [("https://blog.example.org/a", "A", NOW - timedelta(days=1), "x")])))
+    bad = server.route("/broken", Reply(200, {"Content-Type": "text/html"}, "<html>nope</html>"))
+    config = write_config(tmp_path, arxiv_url, {"Good": good, "Broken": bad})
+
+    result = run_cli(capsys, "--config", str(config), "collect")
+    assert result.code == ExitCode.SOURCES_FAILED == 5
+    assert "feed Broken: FAILED (content)" in result.out
+    assert counts(tmp_path)[1] == 1
+
+    only = run_cli(capsys, "--config", str(config), "collect", "--source", "Good")
+    assert only.code == 0 and "Broken" not in only.out
+
+
+def test_network_down_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    down = f"http://127.0.0.1:{closed_port()}"
+    config = write_config(tmp_path, f"{down}/api/query", {"Blog": f"{down}/rss"})
+    result = run_cli(capsys, "--config", str(config), "collect")
+    assert result.code == ExitCode.UNVERIFIABLE == 3
+    assert "network" in result.err
+
+
+def test_unknown_topic_or_source_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9/api/query", {})
+    result = run_cli(capsys, "--config", str(config), "collect", "--topic", "Nope")
+    assert result.code == 2 and "unknown topic 'Nope'" in result.err
+    result = run_cli(capsys, "--config", str(config), "collect", "--source", "Nope")
+    assert result.code == 2 and "known: arxiv" in result.err
+
+
+def _outcome(status: SourceStatus, failure: FailureKind | None = None) -> SourceOutcome:
+    return SourceOutcome("s", SourceKind.FEED, status, failure=failure)
+
+
+@pytest.mark.parametrize(("statuses", "code"), [
+    ([], ExitCode.OK),
+    ([(SourceStatus.OK, None), (SourceStatus.NOT_MODIFIED, None)], ExitCode.OK),
+    ([(SourceStatus.OK, None), (SourceStatus.FAILED, FailureKind.NETWORK)],
+     ExitCode.SOURCES_FAILED),
+    ([(SourceStatus.FAILED, FailureKind.HTTP), (SourceStatus.FAILED, FailureKind.NETWORK)],
+     ExitCode.SOURCES_FAILED),
+    ([(SourceStatus.FAILED, FailureKind.NETWORK)] * 2, ExitCode.UNVERIFIABLE),
+])
+def test_exit_codes(statuses: list[tuple[SourceStatus, FailureKind | None]],
+                    code: ExitCode) -> None:
+    outcome = CollectOutcome((), (), tuple(_outcome(s, f) for s, f in statuses))
+    assert outcome.exit_code is code
