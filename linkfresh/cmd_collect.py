@@ -149,13 +149,15 @@ def _progress_reporter(total: int) -> tuple[OnOutcome, Callable[[], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    # Lines stay on stdout; rich only draws them above the bar when stdout is the terminal too.
     bar = Progress("collecting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True)
+                   console=Console(stderr=True), transient=True,
+                   redirect_stdout=sys.stdout.isatty())
     task = bar.add_task("sources", total=total)
     bar.start()
 
     def report(outcome: SourceOutcome) -> None:
-        bar.console.print(outcome.summary(), markup=False, highlight=False)
+        print(outcome.summary(), flush=True)
         bar.advance(task)
 
     return report, bar.stop
