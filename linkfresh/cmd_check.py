@@ -19,18 +19,27 @@ import typer
 
 from collector.checker import Progress, Validators, check_links
 from collector.netdown import UNREACHABLE, mark_unverifiable, network_down
-from collector.types import CheckResult, Link, LinkKind, LinkState
+from collector.types import CheckResult, Link, LinkKind
 from linkfresh.clients import http_client
 from linkfresh.cmd_guide import GuidesArgument, warn
 from linkfresh.context import AppContext, write_atomically
 from linkfresh.exitcodes import ExitCode, Fail
+from reports.check_formats import (
+    fails,
+    render_check_github,
+    render_check_junit,
+    render_check_markdown,
+)
 from reports.check_model import CheckReport, LinkReport
 from reports.check_report import render_check_json, render_check_text
 
 
 class CheckFormat(StrEnum):
     TEXT = "text"
+    MARKDOWN = "markdown"
     JSON = "json"
+    GITHUB = "github"
+    JUNIT = "junit"
 
 
 class FailOn(StrEnum):
@@ -39,25 +48,27 @@ class FailOn(StrEnum):
     REDIRECT = "redirect"
 
 
-def failing(report: CheckReport, fail_on: Collection[FailOn | str]) -> list[LinkReport]:
-    """The items that make the run fail under `--fail-on` (pure)."""
-    kinds = {FailOn(kind) for kind in fail_on}
-
-    def fails(state: LinkState) -> bool:
-        return (
-            (FailOn.BROKEN in kinds and state.is_failure)
-            or (FailOn.UNVERIFIED in kinds and state is LinkState.UNVERIFIED)
-            or (FailOn.REDIRECT in kinds and state is LinkState.REDIRECTED)
-        )
-
-    return [item for item in report.items if fails(item.result.state)]
-
-
 def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCode:
     """3 when the network was down (whatever else), 1 when anything fails, else 0."""
     if report.network_down:
         return ExitCode.UNVERIFIABLE
-    return ExitCode.DEAD_LINKS if failing(report, fail_on) else ExitCode.OK
+    return ExitCode.DEAD_LINKS if fails(report, fail_on) else ExitCode.OK
+
+
+def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Collection[str],
+                 *, color: bool = False) -> str:
+    """The report in the chosen format (pure)."""
+    match output_format:
+        case CheckFormat.TEXT:
+            return render_check_text(report, color=color)
+        case CheckFormat.MARKDOWN:
+            return render_check_markdown(report, fail_on)
+        case CheckFormat.JSON:
+            return render_check_json(report)
+        case CheckFormat.GITHUB:
+            return render_check_github(report, fail_on)
+        case CheckFormat.JUNIT:
+            return render_check_junit(report, fail_on)
 
 
 def build_report(
@@ -132,10 +143,8 @@ def check(
     app: AppContext = ctx.obj
     kinds = list(fail_on) if fail_on else [FailOn(k) for k in app.settings.check.fail_on]
     report = _with_progress(app, guides)
-    if output_format is CheckFormat.JSON:
-        text = render_check_json(report)
-    else:
-        text = render_check_text(report, color=output is None and sys.stdout.isatty())
+    color = output is None and sys.stdout.isatty()
+    text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)
     if output is not None:
         write_atomically(output, text.encode("utf-8"))
     else:

@@ -122,3 +122,20 @@ def test_bundled_guide_offline_exits_3(
     assert code == 3
     assert "could not verify: network unreachable" in err
     assert "BROKEN" not in out
+
+
+def test_ci_formats_from_the_command_line(workdir: Path, new_server: NewServer, capsys) -> None:  # type: ignore[no-untyped-def]
+    import xml.etree.ElementTree as ElementTree
+
+    server = new_server()
+    dead = server.route("/gone", Reply(410))
+    name = guide(workdir, server.route("/here", html_page("Here")), dead)
+    code, out, _ = run(["check", name, "--format", "github"], capsys)
+    assert code == 1
+    assert f"::error file={name},line=6," in out and "gone" in out
+    code, out, _ = run(["check", name, "--format", "junit"], capsys)
+    suite = ElementTree.fromstring(out)
+    assert code == 1 and len(suite.findall(".//failure")) == 1
+    code, out, _ = run(["check", name, "--format", "markdown", "--output", "r.md"], capsys)
+    assert code == 1 and out == ""
+    assert dead in (workdir / "r.md").read_text()
