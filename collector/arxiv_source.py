@@ -81,6 +81,7 @@ def _transient(error: Exception) -> tuple[bool, FailureKind, str]:
     | empty page while the totals say more    | yes     | content  |
     | HTTP 4xx (a bad query)                  | no      | http     |
     | arXiv error entry, HTML, malformed Atom | no      | api/...  |
+    | anything else (say, an unparsable date) | no      | content  |
 
     arXiv's manual notes that pages come back empty now and then and that a retry helps.
     """
@@ -98,7 +99,10 @@ def _transient(error: Exception) -> tuple[bool, FailureKind, str]:
         return error.transient, error.kind, error.reason
     if isinstance(error, requests.RequestException):
         return False, FailureKind.NETWORK, _short(error)
-    raise error
+    # Anything else came from parsing the reply (the package lets e.g. a bad date's
+    # ValueError through): this topic failed, the run goes on.
+    reason = f"unreadable reply: {error.__class__.__name__}: {_short(error)}"
+    return False, FailureKind.CONTENT, reason
 
 
 def _short(error: Exception) -> str:
@@ -163,7 +167,7 @@ def fetch_topic(
                     break
                 papers.append(paper)
             break
-        except Exception as error:  # classified below; unknown errors are re-raised there
+        except Exception as error:  # every failure becomes this topic's outcome
             again, kind, reason = _transient(error)
             if not again or attempt >= settings.retries:
                 tries = f" after {attempt + 1} tries" if attempt else ""

@@ -218,3 +218,21 @@ def test_topics_without_a_query_are_not_sources(new_server: ServerFactory) -> No
     url = server.route("/api/query", paging_handler({}))
     pull, _ = run(settings_for(url), [Topic("Keywords only", keywords=("x",))])
     assert pull.outcomes == () and server.count("/api/query") == 0
+
+
+def test_unparsable_entry_date_fails_only_that_topic(new_server: ServerFactory) -> None:
+    server = new_server()
+    good = paging_handler({"ti:pruning": entries_before(NOW, 1)})
+    bad = feed_xml([Entry("2411.00001v1", NOW)], total=1, start=0).replace(
+        "<published>2024-11-20T12:00:00Z</published>", "<published>yesterday</published>")
+
+    def handle(request: Request) -> Reply:
+        if query_params(request)["search_query"] == "ti:attention":
+            return Reply(200, {"Content-Type": ATOM_TYPE}, bad)
+        return good(request)
+
+    url = server.route("/api/query", handle)
+    pull, _ = run(settings_for(url), [ATTENTION, PRUNING])
+    failed, ok = pull.outcomes
+    assert failed.failure is FailureKind.CONTENT and "unreadable reply" in (failed.reason or "")
+    assert ok.ok and len(pull.papers) == 1
