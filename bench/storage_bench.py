@@ -204,7 +204,7 @@ def main() -> None:
         "db_bytes": size, "db_mb": round(size / 2**20, 1),
         "db_mb_after_vacuum": round(vacuumed / 2**20, 1),
         "rows": rows,
-        "check_result_bytes_per_link": round(vacuumed / max(rows["resource"], 1)),
+        "db_bytes_per_resource_vacuumed": round(vacuumed / max(rows["resource"], 1)),
         "query_ms_median_of_5": query_ms,
         "targets": {"db_mb": 100, "query_ms": 200},
         "python": sys.version.split()[0],
