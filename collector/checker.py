@@ -10,7 +10,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
@@ -20,7 +20,7 @@ from collector.fetch import Answer, fetch, host_key
 from collector.hostlimits import HostLimits, Sleep
 from collector.http import fetchable
 from collector.retry import Failure, Retry, parse_retry_after, retry_plan
-from collector.types import CheckResult, Link, LinkKind, LinkState
+from collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from collector.verdict import judge, needs_probe
 from config.settings import CheckSettings
 
@@ -34,18 +34,6 @@ FILE_SUFFIXES = (
 )
 
 Progress = Callable[[CheckResult, int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """Conditional-request validators from the last run (RFC 9110 §13.1)."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        found = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
-        return {name: value for name, value in found.items() if value}
 
 
 def _utcnow() -> datetime:

@@ -135,6 +135,18 @@ class Hop:
 
 
 @dataclass(frozen=True, slots=True)
+class Validators:
+    """Conditional-request validators kept from the last check (RFC 9110 §13.1)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        found = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in found.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one URL, with its evidence."""
 

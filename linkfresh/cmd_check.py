@@ -17,9 +17,9 @@ from typing import Annotated
 import httpx
 import typer
 
-from collector.checker import Progress, Validators, check_links
+from collector.checker import Progress, check_links
 from collector.netdown import UNREACHABLE, mark_unverifiable, network_down
-from collector.types import CheckResult, Link, LinkKind
+from collector.types import CheckResult, Link, LinkKind, Validators
 from linkfresh.clients import http_client
 from linkfresh.cmd_guide import GuidesArgument, warn
 from linkfresh.context import AppContext, write_atomically

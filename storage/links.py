@@ -9,14 +9,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from collector.types import Guide, Link, LinkKind
+from collector.types import CheckResult, Guide, Link, LinkKind, Validators
 from storage.engine import Db, session_scope
-from storage.models import GuideRow, Occurrence, Resource
+from storage.models import GuideRow, Occurrence, Resource, ResultRow
 from storage.state import Verdict
+from storage.views import result_from
 
 # Failing links are rechecked on every run, whatever `recheck_after` says: the sooner the
 # second failure is seen, the sooner it is confirmed (or cleared).
@@ -30,14 +32,6 @@ class SyncSummary:
     revived: int
     retired: int
     kept: int
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """What to send for a conditional request (RFC 9110 §13.1.1-2)."""
-
-    etag: str | None
-    last_modified: str | None
 
 
 def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> dict[str, int]:
@@ -159,3 +153,24 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def latest_results(db: Db, urls: Iterable[str]) -> dict[str, CheckResult]:
+    """The latest stored result per URL (URLs never checked are absent)."""
+    found: dict[str, CheckResult] = {}
+    with session_scope(db) as session:
+        for chunk in _chunks(sorted(set(urls))):
+            rows = session.execute(
+                select(Resource.url, ResultRow)
+                .join(ResultRow, ResultRow.id == Resource.latest_result_id)
+                .where(Resource.url.in_(chunk))
+            )
+            found.update({url: result_from(url, row) for url, row in rows})
+    return found
+
+
+def answered_hosts(db: Db) -> set[str]:
+    """Hosts with a link that answered when last checked: the network-down yardstick."""
+    with session_scope(db) as session:
+        urls = session.scalars(select(Resource.url).where(Resource.last_ok.is_not(None)))
+        return {host for url in urls if (host := (urlsplit(url).hostname or "").lower())}

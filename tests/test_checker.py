@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from collector import http
-from collector.checker import Validators, check_urls
+from collector.checker import check_urls
 from collector.http import build_client
 from collector.netdown import mark_unverifiable, network_down
-from collector.types import CheckResult, LinkState
+from collector.types import CheckResult, LinkState, Validators
 from config.settings import CheckSettings
 from tests.servers import LocalServer, Reply, Request, closed_port, endless, gzip_bomb, html_page
 
