@@ -14,6 +14,11 @@ UNREACHABLE = "could not verify: network unreachable"
 _NETWORK_CLASSES = frozenset(str(failure) for failure in NETWORK_FAILURES)
 
 
+def is_network_failure(result: CheckResult) -> bool:
+    """No answer at all: no such host, refused, or no TCP connection in time."""
+    return result.error_class in _NETWORK_CLASSES
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

@@ -1,36 +1,34 @@
-"""`linkfresh check`: check every link of the guide(s) now, report, and exit as CI expects.
+"""`linkfresh check`: check the guide(s) now, report, and exit as CI expects.
 
-`run_check` is the reusable core (for `linkfresh run`); `check` is the command around it.
+With the database (the default) the check is recorded and incremental; `--no-db` is a
+stateless check of every link. The work itself is `pipeline.check_stage` / `check_once`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections import defaultdict
-from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
-from collector.checker import Progress, check_links
-from collector.netdown import UNREACHABLE, mark_unverifiable, network_down
-from collector.types import CheckResult, Link, LinkKind, Validators
-from linkfresh.clients import http_client
-from linkfresh.cmd_guide import GuidesArgument, warn
+from collector.checker import Progress
+from collector.netdown import UNREACHABLE
+from linkfresh.cmd_guide import GuidesArgument
 from linkfresh.context import AppContext, write_atomically
+from linkfresh.database import locked, opened
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.pipeline import check_once, check_stage
 from reports.check_formats import (
     fails,
     render_check_github,
     render_check_junit,
     render_check_markdown,
 )
-from reports.check_model import CheckReport, LinkReport
+from reports.check_model import CheckReport
 from reports.check_report import render_check_json, render_check_text
 
 
@@ -71,56 +69,6 @@ def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Colle
             return render_check_junit(report, fail_on)
 
 
-def build_report(
-    guides: Sequence[str], links: Sequence[Link], results: Sequence[CheckResult],
-    started: datetime, finished: datetime, *, known_good_hosts: Collection[str] = (),
-) -> CheckReport:
-    """Join results with their occurrences; when the network is down, mark nothing broken."""
-    down = network_down(results, known_good_hosts)
-    if down:
-        results = mark_unverifiable(results)
-    occurrences: dict[str, list[Link]] = defaultdict(list)
-    for link in links:
-        occurrences[link.url].append(link)
-    items = tuple(LinkReport(result, tuple(occurrences[result.url])) for result in results)
-    return CheckReport(tuple(guides), started, finished, items, network_down=down)
-
-
-def run_check(
-    app: AppContext,
-    guides: list[Path] | None = None,
-    *,
-    client: httpx.AsyncClient | None = None,
-    validators: dict[str, Validators] | None = None,
-    known_good_hosts: Collection[str] = (),
-    progress: Progress | None = None,
-) -> CheckReport:
-    """Read the guides, check every link, and return the report (no output, no exit).
-
-    Raises Fail (exit 2) when the guides hold no http link at all: a silent pass would hide
-    a wrong path or a broken parser.
-    """
-    parsed = app.load_guides(guides)
-    for guide in parsed:
-        for message in guide.warnings:
-            warn(message)
-    links = [link for guide in parsed for link in guide.links]
-    names = [guide.path for guide in parsed]
-    if not any(link.kind is LinkKind.HTTP for link in links):
-        raise Fail(f"no links found in {', '.join(names)}", ExitCode.USAGE)
-    settings = app.settings.check
-    started = datetime.now(UTC)
-
-    async def go() -> list[CheckResult]:
-        async with client or http_client(settings) as http:
-            return await check_links(links, http, settings, validators=validators,
-                                     progress=progress)
-
-    results = asyncio.run(go())
-    return build_report(names, links, results, started, datetime.now(UTC),
-                        known_good_hosts=known_good_hosts)
-
-
 def check(
     ctx: typer.Context,
     guides: GuidesArgument = None,
@@ -136,13 +84,16 @@ def check(
                      "Default: the check.fail_on setting (broken)."),
     ] = None,
     no_db: Annotated[
-        bool, typer.Option("--no-db", help="Stateless: read and record no history.")
+        bool, typer.Option("--no-db", help="Stateless: check every link, record nothing.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Check every link, even those checked ok recently.")
     ] = False,
 ) -> None:
     """Check every link now; exit 0 ok, 1 dead links, 2 bad input, 3 network down."""
     app: AppContext = ctx.obj
     kinds = list(fail_on) if fail_on else [FailOn(k) for k in app.settings.check.fail_on]
-    report = _with_progress(app, guides)
+    report = _checked(app, guides, no_db=no_db, full=full)
     color = output is None and sys.stdout.isatty()
     text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)
     if output is not None:
@@ -156,17 +107,25 @@ def check(
         raise typer.Exit(int(code))
 
 
-def _with_progress(app: AppContext, guides: list[Path] | None) -> CheckReport:
-    """A rich progress bar on stderr when it is a terminal; silence otherwise (CI logs)."""
-    if not sys.stderr.isatty():
-        return run_check(app, guides)
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: bool) -> CheckReport:
+    with progress_bar("checking") as progress:
+        if no_db:
+            return check_once(app, guides, progress=progress)
+        with opened(app) as engine, locked(engine, "check"):
+            return check_stage(app, engine, guides=guides, full=full, progress=progress).report
 
-    with Progress("checking", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise (CI logs)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    with Bar(label, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+             console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("links", total=None)
-        return run_check(
-            app, guides,
-            progress=lambda _result, done, total: bar.update(task, completed=done, total=total),
-        )
+        yield lambda _result, done, total: bar.update(task, completed=done, total=total)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from collector.netdown import network_down
 from collector.types import CheckResult, Hop, Link, LinkKind, LinkState
-from linkfresh.cmd_check import FailOn, build_report, exit_code
+from linkfresh.cmd_check import FailOn, exit_code
+from linkfresh.pipeline import build_report
 from reports.check_report import render_check_json, render_check_text
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -1,0 +1,150 @@
+"""`linkfresh check` with the database: recorded, incremental, conditional, and safe offline."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from linkfresh.context import AppContext
+from linkfresh.pipeline import check_stage
+from storage.migrations import open_database
+from storage.overview import link_history, status_summary
+from tests.cli import run_cli
+from tests.servers import LocalServer, Reply, closed_port, endless, html_page
+
+NewServer = Callable[[], LocalServer]
+CONFIG = """
+database = "sqlite:///state.db"
+[check]
+allow_private = true
+connect_timeout = 0.5
+read_timeout = 0.5
+retries = 1
+backoff = 0.01
+dns_retry_pause = 0.01
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "linkfresh.toml").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_guide(folder: Path, *urls: str) -> str:
+    lines = ["# Guide", ""] + [f"- [link {n}]({url})" for n, url in enumerate(urls)]
+    (folder / "guide.md").write_text("\n".join(lines) + "\n")
+    return "guide.md"
+
+
+def test_second_check_skips_recently_ok_links_but_reports_them(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    fine = server.route("/inc/fine", html_page("Fine"))
+    gone = server.route("/inc/gone", Reply(404))
+    name = write_guide(workdir, fine, gone)
+    first = run_cli(capsys, "check", name, "--format", "json")
+    assert first.code == 1
+    assert server.count("/inc/fine") == 1 and server.count("/inc/gone") >= 1
+    gone_hits = server.count("/inc/gone")
+    second = run_cli(capsys, "check", name, "--format", "json")
+    assert second.code == 1 and '"state": "ok"' in second.out  # reported from the database
+    assert server.count("/inc/fine") == 1  # not fetched again within recheck_after_hours
+    assert server.count("/inc/gone") > gone_hits  # failing links are always rechecked
+    assert run_cli(capsys, "check", name, "--full").code == 1
+    assert server.count("/inc/fine") == 2
+    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    history = link_history(engine, gone)
+    # Three failures in a few seconds: failing, not yet broken (confirm_span_hours = 6).
+    assert history is not None and history.verdict == "failing"
+    summary = status_summary(engine, datetime.now(UTC), timedelta(hours=20))
+    assert [run.kind for run in summary.runs] == ["check"] * 3
+    assert all(run.outcome == "ok" for run in summary.runs)
+
+
+def test_conditional_request_304_counts_as_ok(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+
+    def tagged(request) -> Reply:  # type: ignore[no-untyped-def]
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Reply(304, {"ETag": '"v1"'})
+        return Reply(200, {"ETag": '"v1"', "Content-Type": "text/html"}, "<title>T</title>")
+
+    url = server.route("/etag/page", tagged)
+    name = write_guide(workdir, url)
+    assert run_cli(capsys, "check", name).code == 0
+    assert run_cli(capsys, "check", name, "--full").code == 0
+    conditional = [r for r in server.requests if r.path == "/etag/page"][-1]
+    assert conditional.headers.get("If-None-Match") == '"v1"'
+
+
+def test_network_down_changes_no_state(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    url = server.route("/down/page", html_page("Up"))
+    name = write_guide(workdir, url)
+    assert run_cli(capsys, "check", name).code == 0
+    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    before = link_history(engine, url)
+    # The same guide now points at hosts that refuse: every host fails at network level.
+    refused = [f"http://127.0.3.{n}:{closed_port(f'127.0.3.{n}')}/x" for n in (1, 2)]
+    write_guide(workdir, url.replace(str(server.port), str(closed_port(server.host))), *refused)
+    down = run_cli(capsys, "check", name, "--full")
+    assert down.code == 3 and "could not verify: network unreachable" in down.err
+    after = link_history(engine, url)
+    assert before is not None and after is not None
+    assert after.entries == before.entries and after.verdict == before.verdict
+    runs = status_summary(engine, datetime.now(UTC), timedelta(hours=20)).runs
+    assert runs[0].outcome == "network-down"
+
+
+def test_stop_mid_check_keeps_what_was_recorded(workdir: Path, new_server: NewServer) -> None:
+    server = new_server()
+    fast = [server.route(f"/stop/fast{n}", html_page("Fast")) for n in range(3)]
+    slow = server.route("/stop/slow", Reply(200, {"Content-Type": "text/html"}, delay=30))
+    write_guide(workdir, *fast, slow)
+    app = AppContext()
+    engine = open_database(app.database_url())
+    stop = threading.Event()
+
+    def progress(result, done, total) -> None:  # type: ignore[no-untyped-def]
+        if done == 3:
+            stop.set()
+
+    stage = check_stage(app, engine, guides=[workdir / "guide.md"], stop=stop, progress=progress)
+    assert stage.stopped
+    summary = status_summary(engine, datetime.now(UTC), timedelta(hours=20))
+    assert summary.runs[0].outcome == "interrupted"
+    assert summary.verdicts.get("ok") == 3
+    with sqlite3.connect(workdir / "state.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_endless_body_is_capped_and_recorded(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    url = server.route("/cap/endless", Reply(200, {"Content-Type": "text/html"}, chunks=endless()))
+    name = write_guide(workdir, url)
+    assert run_cli(capsys, "check", name).code == 0
+    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    history = link_history(engine, url)
+    assert history is not None and history.verdict == "ok"
+
+
+def test_no_db_writes_nothing(workdir: Path, new_server: NewServer,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    server = new_server()
+    name = write_guide(workdir, server.route("/nodb/page", html_page("P")))
+    assert run_cli(capsys, "check", name, "--no-db").code == 0
+    assert not (workdir / "state.db").exists()
