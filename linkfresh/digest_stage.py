@@ -1,0 +1,190 @@
+"""The digest stage: storage's findings for a period -> `reports.Digest` -> files.
+
+Storage answers in its own plain values (`LinkIssue`, `SourceFailure`); `reports` cannot
+import them, so the mapping into the digest model lives here, in the application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from collector.types import Guide, LinkKind
+from reports.digest import build_digest, render_digest_json, render_digest_markdown
+from reports.digest_model import (
+    BrokenLink,
+    Digest,
+    FailedSource,
+    FixedLink,
+    GuidePlace,
+    LinkUpdate,
+    PaperMatch,
+    Period,
+    Suggestion,
+    SuggestionKind,
+    UnverifiedLink,
+    UpdateKind,
+    describe,
+    unlinked_resources,
+)
+from storage.queries import DigestData
+from storage.views import LinkIssue, SourceFailure
+
+Snapshots = Mapping[str, tuple[str, date | None]]  # url -> (snapshot url, captured on)
+Matches = Mapping[str, tuple[str, str]]  # resource text -> (paper title, url)
+
+
+def _suggestion(issue: LinkIssue, snapshots: Snapshots) -> Suggestion | None:
+    if issue.redirect_target:
+        return Suggestion(SuggestionKind.REDIRECT, issue.redirect_target)
+    if issue.url in snapshots:
+        url, captured = snapshots[issue.url]
+        return Suggestion(SuggestionKind.ARCHIVE, url, captured)
+    return None
+
+
+def broken_link(issue: LinkIssue, snapshots: Snapshots) -> BrokenLink:
+    evidence = issue.evidence
+    return BrokenLink(
+        url=issue.url,
+        places=GuidePlace.of(issue.links),
+        state=str(evidence.state) if evidence else issue.verdict,
+        since=issue.since or (evidence.checked_at if evidence else datetime.min),
+        status=evidence.status if evidence else None,
+        error=(evidence.error or evidence.detail) if evidence else None,
+        suggestion=_suggestion(issue, snapshots),
+    )
+
+
+def fixed_link(issue: LinkIssue) -> FixedLink:
+    at = issue.evidence.checked_at if issue.evidence else issue.since
+    return FixedLink(issue.url, GuidePlace.of(issue.links), at or datetime.min,
+                     issue.broken_since)
+
+
+def unverified_link(issue: LinkIssue, *, flapping: bool = False) -> UnverifiedLink:
+    evidence = issue.evidence
+    status = evidence.status if evidence else None
+    if flapping:
+        reason = "flapping: it fails now and then, and recovers"
+    elif evidence is not None:
+        reason = evidence.detail or describe(status, evidence.error, str(evidence.state))
+    else:
+        reason = issue.verdict
+    return UnverifiedLink(issue.url, GuidePlace.of(issue.links), reason, status)
+
+
+def redirect_update(issue: LinkIssue) -> LinkUpdate | None:
+    if not issue.redirect_target:
+        return None
+    status = issue.evidence.chain[0].status if issue.evidence and issue.evidence.chain else None
+    old = issue.links[0].target if issue.links else issue.url
+    return LinkUpdate(UpdateKind.REDIRECT, old, issue.redirect_target,
+                      GuidePlace.of(issue.links), str(status or "permanent"))
+
+
+def wrapper_updates(guides: Iterable[Guide]) -> list[LinkUpdate]:
+    """Wrapper links still written in the guides, one update per written URL."""
+    by_written: dict[str, list] = {}
+    for guide in guides:
+        for link in guide.links:
+            if link.is_wrapped and link.kind is LinkKind.HTTP:
+                by_written.setdefault(link.written_url, []).append(link)
+    return [
+        LinkUpdate(UpdateKind.WRAPPER, written, links[0].target, GuidePlace.of(links),
+                   "+".join(links[0].unwrapped_by))
+        for written, links in by_written.items()
+    ]
+
+
+def failed_source(failure: SourceFailure) -> FailedSource:
+    kind = "arxiv" if failure.source.startswith("arxiv") else "feed"
+    return FailedSource(kind, failure.source, failure.reason or "failed")
+
+
+def make_digest(
+    data: DigestData,
+    guides: Sequence[Guide],
+    topics: Sequence[str],
+    *,
+    per_topic: int,
+    snapshots: Snapshots = {},  # noqa: B006 - read only
+    matches: Matches = {},  # noqa: B006 - read only
+) -> Digest:
+    """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
+    redirects = [update for issue in data.redirects if (update := redirect_update(issue))]
+    unlinked = [
+        replace(item, suggestion=PaperMatch(*matches[item.text])) if item.text in matches else item
+        for guide in guides
+        for item in unlinked_resources(guide)
+    ]
+    return build_digest(
+        period=Period(data.start, data.end),
+        now=data.end,
+        guides=[guide.path for guide in guides],
+        links_checked=data.links_checked,
+        newly_broken=[broken_link(issue, snapshots) for issue in data.newly_broken],
+        still_broken=[broken_link(issue, snapshots) for issue in data.still_broken],
+        fixed=[fixed_link(issue) for issue in data.fixed],
+        to_update=[*wrapper_updates(guides), *redirects],
+        unverified=[unverified_link(issue) for issue in data.unverified]
+        + [unverified_link(issue, flapping=True) for issue in data.flapping],
+        papers=data.papers,
+        posts=data.posts,
+        topics=topics,
+        unlinked=unlinked,
+        failed_sources=[failed_source(failure) for failure in data.failed_sources],
+        per_topic=per_topic,
+    )
+
+
+@dataclass(frozen=True)
+class DigestFiles:
+    """The rendered digest and where it goes."""
+
+    text: str
+    path: Path
+    latest: Path | None
+
+
+def digest_files(digest: Digest, fmt: str, reports_dir: Path, output: Path | None) -> DigestFiles:
+    """Render `digest` and name its files: `digest-YYYY-Www.<ext>` and `latest.<ext>`."""
+    extension = "json" if fmt == "json" else "md"
+    text = render_digest_json(digest) if fmt == "json" else render_digest_markdown(digest)
+    if output is not None:
+        return DigestFiles(text, output, None)
+    return DigestFiles(text, reports_dir / f"digest-{digest.week}.{extension}",
+                       reports_dir / f"latest.{extension}")
+
+
+_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_moment(value: str, now: datetime, *, end_of_day: bool = False) -> datetime:
+    """`7d`/`12h`/`2w` before `now`, or an ISO date/time (UTC unless it says otherwise).
+
+    A bare date as an end means the end of that day, so `--until 2026-11-29` includes it.
+    """
+    value = value.strip()
+    if value[:-1].isdigit() and value[-1:].lower() in _UNITS:
+        return now - timedelta(seconds=int(value[:-1]) * _UNITS[value[-1].lower()])
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is neither a span like 7d/12h/2w nor a date") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if end_of_day and len(value) == 10:
+        moment += timedelta(days=1)
+    return moment
+
+
+def digest_period(since: str, until: str | None, now: datetime) -> tuple[datetime, datetime]:
+    start = parse_moment(since, now)
+    end = parse_moment(until, now, end_of_day=True) if until else now
+    if start >= end:
+        raise ValueError(f"the period is empty: {start:%Y-%m-%d %H:%M} is not before "
+                         f"{end:%Y-%m-%d %H:%M}")
+    return start, end
