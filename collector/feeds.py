@@ -21,20 +21,11 @@ from collector.feed_parse import (
 from collector.http import BlockedURL, NameNotResolved, read_capped
 from collector.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus, failed
 from collector.topics import compile_topics
-from collector.types import Post, Topic
+from collector.types import FeedState, Post, Topic
 from config.settings import FeedSettings
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                "text/xml;q=0.9, text/html;q=0.5, */*;q=0.1")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """What the last run learned about a source: the URL read and its validators."""
-
-    url: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,15 @@ class Validators:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the last run learned about a blog source: the URL read and its validators."""
+
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one URL, with its evidence."""
 

@@ -1,13 +1,15 @@
 """`collect`: pull new arXiv papers and blog posts for every topic, store them, and say per
-source what happened. Collection (`collect_all`) and storing (`store_collected`) are separate.
+source what happened. `collect_stage` is the whole stage (shared with `run` and `serve`);
+collection (`collect_all`) and storing (`store_collected`) stay separate inside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,11 +19,11 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from collector.arxiv_source import build_arxiv_client, collect_arxiv
-from collector.feeds import FeedState, collect_feeds
+from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
+from collector.feeds import collect_feed
 from collector.outcomes import SourceKind, SourceOutcome
 from collector.topic_seeds import derive_topics
-from collector.types import Paper, Post, Topic
+from collector.types import FeedState, Paper, Post, Topic
 from config.bundled import bundled_feeds, bundled_topics
 from config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.clients import USER_AGENT, http_client
@@ -36,6 +38,7 @@ from storage.news import (
     upsert_papers,
     upsert_posts,
 )
+from storage.sources import load_feed_states, save_feed_states
 
 ARXIV_SOURCE = "arxiv"
 OnOutcome = Callable[[SourceOutcome], None]
@@ -43,11 +46,20 @@ OnOutcome = Callable[[SourceOutcome], None]
 
 @dataclass(frozen=True, slots=True)
 class CollectOutcome:
-    """Everything one collect run found, and one outcome per source."""
+    """Everything one collect run found, and one outcome per source.
+
+    `extra` holds auxiliary sources (the arXiv searches for resources named without a link):
+    recorded like any source, but they neither change the exit code nor mean "network down".
+    `new_papers` / `new_posts` are filled in once stored; `stopped` says a stop cut it short.
+    """
 
     papers: tuple[Paper, ...]
     posts: tuple[Post, ...]
     outcomes: tuple[SourceOutcome, ...]
+    extra: tuple[SourceOutcome, ...] = ()
+    stopped: bool = False
+    new_papers: tuple[str, ...] = ()
+    new_posts: tuple[str, ...] = ()
 
     @property
     def network_down(self) -> bool:
@@ -61,6 +73,21 @@ class CollectOutcome:
         if any(not o.ok for o in self.outcomes):
             return ExitCode.SOURCES_FAILED
         return ExitCode.OK
+
+
+@dataclass(frozen=True, slots=True)
+class CollectPlan:
+    """What a collect will pull: every topic (posts match against all), the arXiv topics
+    chosen, and the blog sources chosen."""
+
+    topics: tuple[Topic, ...]
+    arxiv_topics: tuple[Topic, ...]
+    feeds: tuple[FeedSettings, ...]
+    filtered: bool = False
+
+    @property
+    def sources(self) -> int:
+        return len(self.feeds) + len(self.arxiv_topics)
 
 
 def to_topic(topic: TopicSettings) -> Topic:
@@ -88,6 +115,27 @@ def select(names: Sequence[str], known: Sequence[str], what: str) -> set[str]:
     return set(names)
 
 
+def plan_collect(app: AppContext, topics: Sequence[str] = (),
+                 sources: Sequence[str] = ()) -> CollectPlan:
+    """Resolve `--topic` / `--source` names against the configuration; unknown ones are a
+    usage error (`Fail`, exit 2) that lists the known names."""
+    settings = app.settings
+    every_topic = configured_topics(app)
+    feeds = settings.feeds if settings.feeds is not None else bundled_feeds()
+    chosen_topics = select(topics, [t.name for t in every_topic], "topic")
+    chosen_sources = select(sources, [ARXIV_SOURCE, *(f.name for f in feeds)], "source")
+    arxiv_topics = [t for t in every_topic if t.name in chosen_topics and t.arxiv_query]
+    if ARXIV_SOURCE not in chosen_sources:
+        arxiv_topics = []
+    return CollectPlan(tuple(every_topic), tuple(arxiv_topics),
+                       tuple(f for f in feeds if f.name in chosen_sources),
+                       filtered=bool(topics or sources))
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
 async def collect_all(
     settings: Settings,
     topics: Sequence[Topic],
@@ -98,21 +146,38 @@ async def collect_all(
     now: datetime,
     *,
     last_seen: dict[str, datetime | None] | None = None,
-    feed_states: dict[str, FeedState] | None = None,
+    feed_states: Mapping[str, FeedState] | None = None,
     on_outcome: OnOutcome | None = None,
+    stop: threading.Event | None = None,
 ) -> CollectOutcome:
-    """Pull the feeds, then arXiv; posts are matched against all `topics`. Stores nothing."""
-    posts, feed_outcomes = await collect_feeds(client, feeds, topics, now, feed_states,
-                                               on_outcome)
-    papers: tuple[Paper, ...] = ()
-    arxiv_outcomes: tuple[SourceOutcome, ...] = ()
-    if arxiv_client is not None and arxiv_topics:
-        # Deliberately blocking: arXiv's terms make its pulls sequential (one request every
-        # 3 s) and the feeds are done by now, so nothing else waits on the loop.
-        pull = collect_arxiv(arxiv_client, arxiv_topics, settings.arxiv, now, last_seen,
-                             on_outcome=on_outcome)
-        papers, arxiv_outcomes = pull.papers, pull.outcomes
-    return CollectOutcome(papers, tuple(posts), (*feed_outcomes, *arxiv_outcomes))
+    """Pull the feeds, then arXiv; posts are matched against all `topics`. Stores nothing.
+
+    With `stop` set, no further source is started; what came back so far is returned.
+    """
+    posts: list[Post] = []
+    outcomes: list[SourceOutcome] = []
+    stopped = False
+    for feed in feeds:
+        if stopped := _stopped(stop):
+            break
+        found, outcome = await collect_feed(client, feed, topics, now,
+                                            (feed_states or {}).get(feed.name))
+        posts.extend(found)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    papers: list[Paper] = []
+    if arxiv_client is not None:
+        for topic in arxiv_topics:
+            if stopped := stopped or _stopped(stop):
+                break
+            # Deliberately blocking: arXiv's terms make its pulls sequential (one request
+            # every 3 s) and the feeds are done by now, so nothing else waits on the loop.
+            pull = collect_arxiv(arxiv_client, [topic], settings.arxiv, now, last_seen,
+                                 on_outcome=on_outcome)
+            papers.extend(pull.papers)
+            outcomes.extend(pull.outcomes)
+    return CollectOutcome(merge_papers(papers), tuple(posts), tuple(outcomes), stopped=stopped)
 
 
 def source_name(outcome: SourceOutcome) -> str:
@@ -136,10 +201,49 @@ def store_collected(db: Engine, result: CollectOutcome, topics: Sequence[Topic],
                       if p.arxiv_id in fresh_ids and outcome.source in p.topics)
         else:
             new = sum(1 for p in result.posts if p.url in fresh_urls and p.source == outcome.source)
-        record_source_run(db, source_name(outcome), outcome.ok,
-                          outcome.reason if not outcome.ok else outcome.status.value,
-                          {"items": outcome.items, "new": new}, now=now)
+        _record(db, outcome, {"items": outcome.items, "new": new}, now)
+    for outcome in result.extra:
+        _record(db, outcome, {"items": outcome.items}, now)
     return new_papers, new_posts
+
+
+def _record(db: Engine, outcome: SourceOutcome, counts: dict[str, int], now: datetime) -> None:
+    record_source_run(db, source_name(outcome), outcome.ok,
+                      outcome.reason if not outcome.ok else outcome.status.value, counts, now=now)
+
+
+def collect_stage(
+    app: AppContext,
+    engine: Engine,
+    now: datetime,
+    *,
+    topics: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    stop: threading.Event | None = None,
+    on_outcome: OnOutcome | None = None,
+) -> CollectOutcome:
+    """The whole collect stage: pull every chosen source, store what came back, and keep each
+    feed's validators for the next run. Shared by `collect`, `run` and `serve`.
+
+    It does not take the run lock: its callers hold it. With `stop` set, no further source is
+    started and what was gathered is stored. Unknown topic/source names raise `Fail`.
+    """
+    settings = app.settings
+    plan = plan_collect(app, topics or (), sources or ())
+    last_seen = {t.name: last_seen_paper(engine, t.name) for t in plan.arxiv_topics}
+    feed_states = load_feed_states(engine)
+    arxiv_client = build_arxiv_client(settings.arxiv, USER_AGENT)
+
+    async def pull() -> CollectOutcome:
+        async with http_client(settings.check) as client:
+            return await collect_all(settings, plan.topics, plan.arxiv_topics, plan.feeds,
+                                     client, arxiv_client, now, last_seen=last_seen,
+                                     feed_states=feed_states, on_outcome=on_outcome, stop=stop)
+
+    result = asyncio.run(pull())
+    new_papers, new_posts = store_collected(engine, result, plan.topics, now)
+    save_feed_states(engine, result.outcomes, now)
+    return replace(result, new_papers=tuple(new_papers), new_posts=tuple(new_posts))
 
 
 def _progress_reporter(total: int) -> tuple[OnOutcome, Callable[[], None]]:
@@ -173,15 +277,7 @@ def collect(
 ) -> None:
     """Pull new arXiv papers and blog posts; exit 0 ok, 3 network down, 5 some source failed."""
     app: AppContext = ctx.obj
-    settings = app.settings
-    topics = configured_topics(app)
-    feeds = settings.feeds if settings.feeds is not None else bundled_feeds()
-    chosen_topics = select(topic or [], [t.name for t in topics], "topic")
-    chosen_sources = select(source or [], [ARXIV_SOURCE, *(f.name for f in feeds)], "source")
-    arxiv_topics = [t for t in topics if t.name in chosen_topics and t.arxiv_query]
-    if ARXIV_SOURCE not in chosen_sources:
-        arxiv_topics = []
-    feeds = [feed for feed in feeds if feed.name in chosen_sources]
+    plan = plan_collect(app, topic or [], source or [])  # usage errors before any database work
     now = datetime.now(UTC)
     try:
         engine = open_database(app.database_url())
@@ -189,27 +285,18 @@ def collect(
         raise Fail(f"database: {error}", ExitCode.USAGE) from None
     try:
         with run_lock(engine, now, kind="collect"):
-            last_seen = {t.name: last_seen_paper(engine, t.name) for t in arxiv_topics}
-            report, done = _progress_reporter(len(feeds) + len(arxiv_topics))
-
-            async def go() -> CollectOutcome:
-                async with http_client(settings.check) as client:
-                    return await collect_all(
-                        settings, topics, arxiv_topics, feeds, client,
-                        build_arxiv_client(settings.arxiv, USER_AGENT), now,
-                        last_seen=last_seen, on_outcome=report)
-
+            report, done = _progress_reporter(plan.sources)
             try:
-                result = asyncio.run(go())
+                result = collect_stage(app, engine, now, topics=topic, sources=source,
+                                       on_outcome=report)
             finally:
                 done()
-            new_papers, new_posts = store_collected(engine, result, topics, now)
     except LockHeld as held:
         raise Fail(str(held), ExitCode.LOCKED) from None
     finally:
         engine.dispose()
     failed = sum(1 for o in result.outcomes if not o.ok)
-    print(f"{len(new_papers)} new papers, {len(new_posts)} new posts from "
+    print(f"{len(result.new_papers)} new papers, {len(result.new_posts)} new posts from "
           f"{len(result.outcomes)} sources ({failed} failed)")
     if result.network_down:
         raise Fail("no source could be reached: is the network down?", ExitCode.UNVERIFIABLE)

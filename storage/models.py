@@ -1,5 +1,6 @@
 """The database tables (SQLModel): guides and link occurrences, resources and their check
-results, runs and the run lock, topics, papers, posts and source runs.
+results, runs and the run lock, topics, papers, posts, source runs and what sources left for
+the next run (feed validators, Web Archive answers, suggested papers).
 
 Only `storage/` sees these rows; everything leaving the package is a plain value.
 """
@@ -231,3 +232,44 @@ class SourceRun(SQLModel, table=True):
     reason: str | None = None
     counts: dict[str, int] = _json(default_factory=dict)
     at: datetime = _when(index=True)
+
+
+class SourceState(SQLModel, table=True):
+    """What the last successful pull of a blog source learned: the URL actually read (a feed
+    discovered on a site, say) and the validators for the next conditional request."""
+
+    __tablename__ = "source_state"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(unique=True)
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    updated_at: datetime = _when()
+
+
+class ArchiveSnapshot(SQLModel, table=True):
+    """A Web Archive answer for one URL, kept so the digest asks the archive once per URL.
+
+    `snapshot_url` None records "the archive has no usable copy" (also worth not re-asking).
+    """
+
+    __tablename__ = "archive_snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    snapshot_url: str | None = None
+    captured_at: datetime | None = _when(default=None)
+    looked_up_at: datetime = _when()
+
+
+class ResourceSuggestion(SQLModel, table=True):
+    """An arXiv paper suggested for a resource the guide names without a link, keyed by the
+    resource's text. `title`/`url` None records a search that found no clear match."""
+
+    __tablename__ = "resource_suggestion"
+    id: int | None = Field(default=None, primary_key=True)
+    guide: str = ""
+    key: str = Field(unique=True)
+    query: str | None = None
+    title: str | None = None
+    url: str | None = None
+    looked_up_at: datetime = _when()
