@@ -234,3 +234,39 @@ def collect_arxiv(
         if on_outcome is not None:
             on_outcome(outcome)
     return ArxivPull(merge_papers(papers), tuple(outcomes))
+
+
+def search_titles(
+    client: arxiv.Client,
+    query: str,
+    settings: ArxivSettings,
+    *,
+    max_results: int = 10,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list[Paper], SourceOutcome]:
+    """The best `max_results` papers for an arXiv `query` (e.g. `ti:"..."`), by relevance.
+
+    Retried like a topic pull (`_transient`); the papers carry no topic. The outcome is
+    named after the query, for callers that report searches one by one.
+    """
+    search = arxiv.Search(query=query, max_results=max_results,
+                          sort_by=arxiv.SortCriterion.Relevance)
+    sent_before = _requests_sent(client)
+    attempt = 0
+    while True:
+        try:
+            papers = [replace(to_paper(result, ""), topics=())
+                      for result in client.results(search)]
+            break
+        except Exception as error:  # every failure becomes this search's outcome
+            again, kind, reason = _transient(error)
+            if not again or attempt >= settings.retries:
+                tries = f" after {attempt + 1} tries" if attempt else ""
+                return [], failed(query, SourceKind.ARXIV, kind, reason + tries,
+                                  url=settings.base_url,
+                                  requests=_requests_sent(client) - sent_before)
+            sleep(settings.backoff * 2**attempt)
+            attempt += 1
+    return papers, SourceOutcome(query, SourceKind.ARXIV, SourceStatus.OK, items=len(papers),
+                                 url=settings.base_url,
+                                 requests=_requests_sent(client) - sent_before)

@@ -29,6 +29,7 @@ from config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.clients import USER_AGENT, http_client
 from linkfresh.context import AppContext, is_bundled
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.resource_suggestions import suggest_resources
 from storage.lock import LockHeld, run_lock
 from storage.migrations import SchemaError, open_database
 from storage.news import (
@@ -83,7 +84,7 @@ class CollectPlan:
     topics: tuple[Topic, ...]
     arxiv_topics: tuple[Topic, ...]
     feeds: tuple[FeedSettings, ...]
-    filtered: bool = False
+    suggest: bool = True  # search arXiv for resources named without a link
 
     @property
     def sources(self) -> int:
@@ -127,9 +128,10 @@ def plan_collect(app: AppContext, topics: Sequence[str] = (),
     arxiv_topics = [t for t in every_topic if t.name in chosen_topics and t.arxiv_query]
     if ARXIV_SOURCE not in chosen_sources:
         arxiv_topics = []
+    # The searches ride with the arXiv source, but not on a run narrowed to some topics.
+    suggest = ARXIV_SOURCE in chosen_sources and not topics
     return CollectPlan(tuple(every_topic), tuple(arxiv_topics),
-                       tuple(f for f in feeds if f.name in chosen_sources),
-                       filtered=bool(topics or sources))
+                       tuple(f for f in feeds if f.name in chosen_sources), suggest)
 
 
 def _stopped(stop: threading.Event | None) -> bool:
@@ -225,6 +227,9 @@ def collect_stage(
     """The whole collect stage: pull every chosen source, store what came back, and keep each
     feed's validators for the next run. Shared by `collect`, `run` and `serve`.
 
+    Then, with the arXiv source chosen and no topic filter, a few arXiv title searches for
+    the guide's resources named without a link (`linkfresh.resource_suggestions`); their
+    failure is recorded as source "arxiv:suggestions" and does not fail the stage.
     It does not take the run lock: its callers hold it. With `stop` set, no further source is
     started and what was gathered is stored. Unknown topic/source names raise `Fail`.
     """
@@ -241,6 +246,12 @@ def collect_stage(
                                      feed_states=feed_states, on_outcome=on_outcome, stop=stop)
 
     result = asyncio.run(pull())
+    if plan.suggest and not result.stopped and not result.network_down:
+        searched = suggest_resources(app, engine, arxiv_client, now)
+        if searched is not None:
+            result = replace(result, extra=(*result.extra, searched))
+            if on_outcome is not None:
+                on_outcome(searched)
     new_papers, new_posts = store_collected(engine, result, plan.topics, now)
     save_feed_states(engine, result.outcomes, now)
     return replace(result, new_papers=tuple(new_papers), new_posts=tuple(new_posts))

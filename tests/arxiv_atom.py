@@ -59,7 +59,7 @@ large language models.
 def feed_xml(entries: list[Entry], total: int, start: int, query: str = "all:x") -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
-  <link href="http://arxiv.org/api/query?search_query%3D{escape(query)}" rel="self" type="application/atom+xml"/>
+  <link href="http://arxiv.org/api/query?search_query%3D{escape(query, {'"': "&quot;"})}" rel="self" type="application/atom+xml"/>
   <title type="html">ArXiv Query: search_query={escape(query)}&amp;id_list=&amp;start={start}</title>
   <id>http://arxiv.org/api/cHxbiOdZaP56ODnBPIenZhzg5f8</id>
   <updated>2024-11-20T00:00:00-05:00</updated>

@@ -79,7 +79,9 @@ def test_first_run_stores_second_run_only_new(
     assert first.code == 0, first
     assert "feed Blog: ok, 1 item" in first.out
     assert "2 new papers, 1 new posts from 3 sources (0 failed)" in first.out
-    assert counts(tmp_path) == (2, 1, 3)
+    # Three sources, and the arXiv searches for the bundled guide's papers named without a link.
+    assert "arxiv suggestions: ok" in first.out
+    assert counts(tmp_path) == (2, 1, 4)
 
     # A new version of a known paper (under another topic), a new paper, a new post.
     by_query["ti:alignment"] += [Entry("2411.00001v2", day),

@@ -49,10 +49,11 @@ def test_stage_runs_under_the_callers_lock_and_stores(
     heard: list[SourceOutcome] = []
     with run_lock(engine, NOW, kind="collect"):  # the stage must not try to take it again
         result = collect_stage(app, engine, NOW, on_outcome=heard.append)
-    assert [o.source for o in heard] == ["One", "Two", "Efficient inference", "Alignment"]
+    assert [o.source for o in heard] == ["One", "Two", "Efficient inference", "Alignment",
+                                         "suggestions"]
     assert result.new_papers == ("2411.00001",) and len(result.new_posts) == 2
     assert not result.stopped and result.exit_code == 0
-    assert _count(engine, SourceRun) == 4
+    assert _count(engine, SourceRun) == 5
     engine.dispose()
 
 
