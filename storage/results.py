@@ -15,7 +15,7 @@ from types import TracebackType
 from sqlalchemy import Engine, and_, bindparam, insert, select, update
 
 from collector.types import CheckResult
-from storage.engine import Db, session_scope
+from storage.engine import Db, release_free_pages, session_scope
 from storage.links import ensure_resources
 from storage.lock import pid_alive
 from storage.models import Resource, ResultRow, RunRow
@@ -188,6 +188,8 @@ def thin(db: Db, now: datetime, retention: timedelta) -> int:
     """Delete results older than `retention`, except state changes and each link's latest.
 
     Returns how many rows went. This bounds growth per link to the changes it goes through.
+    Given an engine, the freed space is then given back to the file system (SQLite); given a
+    session, that is the caller's to do after committing (`release_free_pages`).
     """
     table, res = ResultRow.__table__, Resource.__table__
     latest = select(res.c.latest_result_id).where(res.c.latest_result_id.is_not(None))
@@ -198,5 +200,8 @@ def thin(db: Db, now: datetime, retention: timedelta) -> int:
             table.c.event.is_(None),
             table.c.id.not_in(latest),
         )))
-        return int(deleted.rowcount or 0)
+        count = int(deleted.rowcount or 0)
+    if count and isinstance(db, Engine):
+        release_free_pages(db)
+    return count
 
