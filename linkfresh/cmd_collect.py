@@ -246,7 +246,7 @@ def collect_stage(
                                      feed_states=feed_states, on_outcome=on_outcome, stop=stop)
 
     result = asyncio.run(pull())
-    if plan.suggest and not result.stopped and not result.network_down:
+    if plan.suggest and not _stopped(stop) and not result.network_down:
         searched = suggest_resources(app, engine, arxiv_client, now)
         if searched is not None:
             result = replace(result, extra=(*result.extra, searched))

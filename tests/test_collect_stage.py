@@ -81,3 +81,20 @@ def test_topic_and_source_filters(new_server: Callable[[], LocalServer], tmp_pat
     result = collect_stage(app, engine, NOW, topics=["Alignment"], sources=["arxiv"])
     assert [o.source for o in result.outcomes] == ["Alignment"]
     engine.dispose()
+
+
+def test_stop_after_the_last_source_skips_the_suggestion_searches(
+    new_server: Callable[[], LocalServer], tmp_path: Path
+) -> None:
+    app, server = _setup(new_server, tmp_path)
+    engine = open_database(app.database_url())
+    stop = threading.Event()
+
+    def stop_after_arxiv(outcome: SourceOutcome) -> None:
+        if outcome.source == "Alignment":
+            stop.set()
+
+    result = collect_stage(app, engine, NOW, stop=stop, on_outcome=stop_after_arxiv)
+    assert len(result.outcomes) == 4 and result.extra == ()
+    assert server.count("/api/query") == 2  # the two topics, no title search
+    engine.dispose()
