@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from linkfresh import __version__, cmd_check, cmd_collect, cmd_db, cmd_digest, cmd_guide
+from linkfresh import __version__, cmd_check, cmd_collect, cmd_db, cmd_digest, cmd_guide, cmd_run
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
 
@@ -56,6 +56,8 @@ app.command()(cmd_guide.init)
 app.command()(cmd_check.check)
 app.command()(cmd_collect.collect)
 app.command()(cmd_digest.digest)
+app.command()(cmd_run.run)
+app.command()(cmd_run.serve)
 app.command()(cmd_db.status)
 app.command()(cmd_db.history)
 

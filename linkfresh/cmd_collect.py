@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import arxiv
 import httpx
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
 from collector.feeds import collect_feed
@@ -28,10 +27,9 @@ from config.bundled import bundled_feeds, bundled_topics
 from config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.clients import USER_AGENT, http_client
 from linkfresh.context import AppContext, is_bundled
+from linkfresh.database import locked, opened
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.resource_suggestions import suggest_resources
-from storage.lock import LockHeld, run_lock
-from storage.migrations import SchemaError, open_database
 from storage.news import (
     last_seen_paper,
     record_source_run,
@@ -39,6 +37,7 @@ from storage.news import (
     upsert_papers,
     upsert_posts,
 )
+from storage.results import RunOutcome, finish_run, start_run
 from storage.sources import load_feed_states, save_feed_states
 
 ARXIV_SOURCE = "arxiv"
@@ -245,6 +244,24 @@ def collect_stage(
                                      client, arxiv_client, now, last_seen=last_seen,
                                      feed_states=feed_states, on_outcome=on_outcome, stop=stop)
 
+    run_id = start_run(engine, "collect", now)
+    try:
+        result = _pull_and_store(app, engine, now, plan, pull, arxiv_client, stop, on_outcome)
+    except BaseException:
+        finish_run(engine, run_id, datetime.now(UTC), RunOutcome.FAILED)
+        raise
+    outcome = RunOutcome.NETWORK_DOWN if result.network_down else RunOutcome.OK
+    finish_run(engine, run_id, datetime.now(UTC), outcome,
+               {"sources": len(result.outcomes), "new_papers": len(result.new_papers),
+                "new_posts": len(result.new_posts)})
+    return result
+
+
+def _pull_and_store(
+    app: AppContext, engine: Engine, now: datetime, plan: CollectPlan,
+    pull: Callable[[], Coroutine[Any, Any, CollectOutcome]], arxiv_client: arxiv.Client,
+    stop: threading.Event | None, on_outcome: OnOutcome | None,
+) -> CollectOutcome:
     result = asyncio.run(pull())
     if plan.suggest and not _stopped(stop) and not result.network_down:
         searched = suggest_resources(app, engine, arxiv_client, now)
@@ -290,22 +307,13 @@ def collect(
     app: AppContext = ctx.obj
     plan = plan_collect(app, topic or [], source or [])  # usage errors before any database work
     now = datetime.now(UTC)
-    try:
-        engine = open_database(app.database_url())
-    except (SchemaError, SQLAlchemyError) as error:
-        raise Fail(f"database: {error}", ExitCode.USAGE) from None
-    try:
-        with run_lock(engine, now, kind="collect"):
-            report, done = _progress_reporter(plan.sources)
-            try:
-                result = collect_stage(app, engine, now, topics=topic, sources=source,
-                                       on_outcome=report)
-            finally:
-                done()
-    except LockHeld as held:
-        raise Fail(str(held), ExitCode.LOCKED) from None
-    finally:
-        engine.dispose()
+    with opened(app) as engine, locked(engine, "collect"):
+        report, done = _progress_reporter(plan.sources)
+        try:
+            result = collect_stage(app, engine, now, topics=topic, sources=source,
+                                   on_outcome=report)
+        finally:
+            done()
     failed = sum(1 for o in result.outcomes if not o.ok)
     print(f"{len(result.new_papers)} new papers, {len(result.new_posts)} new posts from "
           f"{len(result.outcomes)} sources ({failed} failed)")

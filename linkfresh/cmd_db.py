@@ -18,8 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from storage.lock import pid_alive
 from storage.migrations import SchemaError, open_database
 from storage.overview import link_history, status_summary
+from storage.runs import read_heartbeat
 from storage.views import LinkHistory, StatusSummary
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -79,6 +81,20 @@ def render_status(summary: StatusSummary, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_daemon(beat: dict[str, Any] | None) -> str:
+    """The `serve` daemon's heartbeat: its pid, and each job's last and next run."""
+    if beat is None:
+        return "Daemon: never started (`linkfresh serve`)\n"
+    pid = int(beat.get("pid", 0))
+    state = "running" if pid_alive(pid) else "not running"
+    lines = [f"Daemon: pid {pid} ({state}), started {beat.get('started_at')}, "
+             f"last heartbeat {beat.get('beat_at')}"]
+    for name, job in sorted(dict(beat.get("jobs", {})).items()):
+        lines.append(f"  {name:<8} {job.get('schedule')!s:<16} last {job.get('last_run') or '-'}"
+                     f"  next {job.get('next_run') or '-'}")
+    return "\n".join(lines) + "\n"
+
+
 def render_history(history: LinkHistory, now: datetime) -> str:
     lines = [history.url, f"  state: {history.verdict} since {_when(history.since)}"]
     if history.failures:
@@ -126,7 +142,11 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             return
         recheck = timedelta(hours=app.settings.check.recheck_after_hours)
         summary = status_summary(engine, now, recheck)
-    sys.stdout.write(_json(summary) if as_json else render_status(summary, now))
+        beat = read_heartbeat(engine)
+    if as_json:
+        sys.stdout.write(_json(summary))
+    else:
+        sys.stdout.write(render_status(summary, now) + render_daemon(beat))
 
 
 def history(

@@ -11,14 +11,16 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from linkfresh.archive_lookup import suggest_snapshots
 from linkfresh.cmd_collect import configured_topics
 from linkfresh.context import AppContext, write_atomically
 from linkfresh.database import locked, opened
-from linkfresh.digest_stage import digest_files, digest_period, make_digest
+from linkfresh.digest_stage import Matches, Snapshots, digest_files, digest_period, make_digest
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.pipeline import load_and_warn
-from storage.queries import digest_data
+from storage.queries import DigestData, digest_data
 from storage.results import RunOutcome, finish_run, start_run
+from storage.sources import load_suggestions
 
 
 class DigestFormat(StrEnum):
@@ -54,9 +56,16 @@ def digest_stage(
         finish_run(engine, run_id, datetime.now(UTC), outcome)
 
 
-def _suggestions(app: AppContext, engine: Engine, data, now):  # type: ignore[no-untyped-def]
-    """Web Archive snapshots for broken links without a redirect, and arXiv title matches."""
-    return {}, {}
+def _suggestions(
+    app: AppContext, engine: Engine, data: DigestData, now: datetime
+) -> tuple[Snapshots, Matches]:
+    """Web Archive snapshots for broken links with no redirect to follow (looked up only
+    for those, and cached), and the arXiv matches `collect` found for unlinked resources."""
+    broken = [issue for issue in (*data.newly_broken, *data.still_broken)
+              if not issue.redirect_target]
+    near = {issue.url: issue.since for issue in broken if issue.since is not None}
+    snapshots = suggest_snapshots(app, engine, [issue.url for issue in broken], now, near=near)
+    return snapshots, load_suggestions(engine)
 
 
 def digest(
