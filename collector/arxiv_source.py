@@ -219,16 +219,27 @@ def collect_arxiv(
     `last_seen[topic]` is the submission time of the newest paper already stored for that
     topic; a topic with none looks back `settings.lookback_days` from `now`.
     `on_outcome` hears each topic's outcome as it is known (for progress displays).
+    Once a topic fails at the network level (through its retries), arXiv is unreachable:
+    the remaining topics fail at once with that reason instead of each waiting out its own
+    retries, which offline would take minutes.
     """
     window_start = now - timedelta(days=settings.lookback_days)
     papers: list[Paper] = []
     outcomes: list[SourceOutcome] = []
+    unreachable: SourceOutcome | None = None
     for topic in topics:
         if not topic.arxiv_query.strip():
             continue
         seen = (last_seen or {}).get(topic.name)
         since = seen if seen is not None else window_start
-        found, outcome = fetch_topic(client, topic, since, settings, sleep)
+        if unreachable is not None:
+            found, outcome = [], replace(
+                unreachable, source=topic.name, requests=0,
+                reason=f"not tried: arXiv unreachable ({unreachable.reason})")
+        else:
+            found, outcome = fetch_topic(client, topic, since, settings, sleep)
+            if outcome.network_failure:
+                unreachable = outcome
         papers.extend(found)
         outcomes.append(outcome)
         if on_outcome is not None:

@@ -100,6 +100,10 @@ class Cycle:
             if not (every or self.due(stage)):
                 log.info("%s: not due", stage)
                 continue
+            if stage == "collect" and self.network_down:
+                # Every source would fail too; left due, it runs when the network is back.
+                log.warning("collect: skipped: %s", UNREACHABLE)
+                continue
             if stage == "check":
                 self.check(full=full)
             else:

@@ -195,9 +195,14 @@ def test_stalled_reply_times_out(new_server: ServerFactory) -> None:
 
 def test_refused_is_a_network_failure() -> None:
     url = f"http://127.0.0.1:{closed_port()}/api/query"
-    pull, _ = run(settings_for(url, retries=1), [ATTENTION, PRUNING])
+    pull, sleeps = run(settings_for(url, retries=1), [ATTENTION, PRUNING])
     assert [o.failure for o in pull.outcomes] == [FailureKind.NETWORK, FailureKind.NETWORK]
     assert pull.papers == ()
+    # Offline, only the first topic waits out its retries; the rest fail at once.
+    assert len(sleeps) == 1
+    assert pull.outcomes[1].reason is not None
+    assert pull.outcomes[1].reason.startswith("not tried: arXiv unreachable")
+    assert pull.outcomes[1].requests == 0
 
 
 @pytest.mark.parametrize(("body", "words"), [

@@ -174,3 +174,18 @@ def test_run_exits_4_while_another_run_holds_the_lock(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 4
     assert "another run (pid" in done.stderr and "holds the lock" in done.stderr
+
+
+def test_run_offline_exits_3_and_leaves_collect_due(tmp_path: Path) -> None:
+    from tests.servers import closed_port
+
+    refused = [f"http://127.0.4.{n}:{closed_port(f'127.0.4.{n}')}/x" for n in (1, 2)]
+    guide(tmp_path, *refused)
+    config(tmp_path, check="0 6 * * *", digest="0 8 * * 1")
+    done = subprocess.run([sys.executable, "-m", "linkfresh", "run", "-v"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 3, done.stderr
+    assert "could not verify: network unreachable" in done.stderr
+    assert "collect: skipped" in done.stderr
+    assert runs(tmp_path, "collect") == []  # still due: it runs once the network is back
+    assert [outcome for outcome, _ in runs(tmp_path, "check")] == ["network-down"]
