@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
+import typing
 import zlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,6 +29,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 KEEPALIVE_EXPIRY = 30.0
 RAW_CHUNK = 16 * 1024
+# Origins whose pools (and idle keep-alive connections) are kept; more wait to be closed.
+MIN_POOLS = 64
 
 
 class BlockedURL(httpx.TransportError):
@@ -137,18 +142,125 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool rebuilt on the guarded backend."""
+class _OriginPools:
+    """One small httpcore pool per origin (scheme, host, port), in least-recently-used order.
 
-    def __init__(self, limits: httpx.Limits, backend: _GuardedBackend) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        # httpx has no public hook for a network backend; the pool is its only state.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
+    httpcore scans every pooled connection on every request and release, so one big pool
+    costs O(connections) per request, and a small global one evicts idle keep-alive
+    connections of other hosts. Small pools keep both the scan and reuse per host.
+    At most `max_pools` pools are kept; the least recently used pool with nothing in flight
+    is closed when a new origin needs room, which bounds idle sockets.
+    """
+
+    def __init__(
+        self, *, per_origin: int, max_pools: int, keepalive_expiry: float,
+        backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        self._per_origin = per_origin
+        self._max_pools = max_pools
+        self._keepalive_expiry = keepalive_expiry
+        self._backend = backend
+        self._ssl_context: ssl.SSLContext | None = None
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _Pool] = OrderedDict()
+        self._closing: set[asyncio.Future[None]] = set()
+
+    def _ssl(self) -> ssl.SSLContext:
+        # One context for every https origin: each one loads the CA bundle (~1 MB of RSS).
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        return self._ssl_context
+
+    def _pool(self, url: httpcore.URL) -> _Pool:
+        key = (url.scheme, url.host, url.port)
+        pool = self._pools.get(key)
+        if pool is not None:
+            self._pools.move_to_end(key)
+            return pool
+        if len(self._pools) >= self._max_pools:
+            for old_key, old in self._pools.items():
+                if not old.active:
+                    del self._pools[old_key]
+                    closing = asyncio.ensure_future(old.pool.aclose())
+                    self._closing.add(closing)
+                    closing.add_done_callback(self._closing.discard)
+                    break
+        pool = self._pools[key] = _Pool(httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl() if url.scheme == b"https" else None,
+            max_connections=self._per_origin,
+            max_keepalive_connections=self._per_origin,
+            keepalive_expiry=self._keepalive_expiry,
+            network_backend=self._backend,
+        ))
+        return pool
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        pool = self._pool(request.url)
+        pool.active += 1
+        try:
+            response = await pool.pool.handle_async_request(request)
+        except BaseException:
+            pool.active -= 1
+            raise
+        response.stream = _Released(response.stream, pool)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.pool.aclose()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def __aenter__(self) -> _OriginPools:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+
+class _Pool:
+    """A pool and how many of its responses are still open (closable only at zero)."""
+
+    __slots__ = ("active", "pool")
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self.pool = pool
+        self.active = 0
+
+
+class _Released:
+    """A response stream that counts its pool's open responses down once, when closed."""
+
+    __slots__ = ("_pool", "_stream")
+
+    def __init__(self, stream: typing.AsyncIterable[bytes], pool: _Pool | None) -> None:
+        self._stream: typing.Any = stream
+        self._pool = pool
+
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        return self._stream.__aiter__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if self._pool is not None:
+                self._pool.active -= 1
+                self._pool = None
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over per-origin pools on the guarded backend."""
+
+    def __init__(self, limits: httpx.Limits, backend: _GuardedBackend, max_pools: int) -> None:
+        # Not calling super().__init__: it would only build a pool (and an SSL context) that
+        # is replaced here; httpx has no public hook for a network backend, `_pool` is its
+        # only state.
+        self._pool = _OriginPools(  # type: ignore[assignment]
+            per_origin=limits.max_connections or 1,
+            max_pools=max_pools,
+            keepalive_expiry=limits.keepalive_expiry or KEEPALIVE_EXPIRY,
+            backend=backend,
         )
 
 
@@ -178,9 +290,11 @@ def build_client(
     `resolver` replaces DNS (tests map names to loopback or make every lookup fail).
     Environment proxies are ignored: a proxy would resolve names where the guard cannot see.
     """
+    # Per origin: the checker holds at most `per_host` requests to a host at once; other
+    # callers (feeds) may queue a moment in the pool instead.
     limits = httpx.Limits(
-        max_connections=settings.concurrency,
-        max_keepalive_connections=settings.concurrency,
+        max_connections=settings.per_host,
+        max_keepalive_connections=settings.per_host,
         keepalive_expiry=KEEPALIVE_EXPIRY,
     )
     timeout = httpx.Timeout(
@@ -195,7 +309,8 @@ def build_client(
         request.headers.update(host_headers(request.url.host, overrides))
 
     return httpx.AsyncClient(
-        transport=_GuardedTransport(limits, _GuardedBackend(settings.allow_private, resolver)),
+        transport=_GuardedTransport(limits, _GuardedBackend(settings.allow_private, resolver),
+                                     max_pools=max(MIN_POOLS, settings.concurrency)),
         timeout=timeout,
         headers={
             "User-Agent": settings.user_agent or default_user_agent,
