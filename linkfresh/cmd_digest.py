@@ -15,7 +15,14 @@ from linkfresh.archive_lookup import suggest_snapshots
 from linkfresh.cmd_collect import configured_topics
 from linkfresh.context import AppContext, write_atomically
 from linkfresh.database import locked, opened
-from linkfresh.digest_stage import Matches, Snapshots, digest_files, digest_period, make_digest
+from linkfresh.digest_stage import (
+    Matches,
+    Snapshots,
+    digest_files,
+    digest_period,
+    make_digest,
+    moved_to,
+)
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.pipeline import load_and_warn
 from storage.queries import DigestData, digest_data
@@ -62,7 +69,7 @@ def _suggestions(
     """Web Archive snapshots for broken links with no redirect to follow (looked up only
     for those, and cached), and the arXiv matches `collect` found for unlinked resources."""
     broken = [issue for issue in (*data.newly_broken, *data.still_broken)
-              if not issue.redirect_target]
+              if not moved_to(issue)]
     near = {issue.url: issue.since for issue in broken if issue.since is not None}
     snapshots = suggest_snapshots(app, engine, [issue.url for issue in broken], now, near=near)
     return snapshots, load_suggestions(engine)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from collector.types import Guide, LinkKind
 from reports.digest import build_digest, render_digest_json, render_digest_markdown
@@ -36,9 +37,23 @@ Snapshots = Mapping[str, tuple[str, date | None]]  # url -> (snapshot url, captu
 Matches = Mapping[str, tuple[str, str]]  # resource text -> (paper title, url)
 
 
+def moved_to(issue: LinkIssue) -> str | None:
+    """Where a broken link moved, if only permanent redirects (301/308) led there.
+
+    A temporary redirect proves nothing, and a deep link sent to the site root is a soft 404,
+    not a new home.
+    """
+    evidence = issue.evidence
+    if not (issue.redirect_target and evidence and evidence.chain):
+        return None
+    if not all(hop.status in (301, 308) for hop in evidence.chain):
+        return None
+    return None if urlsplit(issue.redirect_target).path in ("", "/") else issue.redirect_target
+
+
 def _suggestion(issue: LinkIssue, snapshots: Snapshots) -> Suggestion | None:
-    if issue.redirect_target:
-        return Suggestion(SuggestionKind.REDIRECT, issue.redirect_target)
+    if target := moved_to(issue):
+        return Suggestion(SuggestionKind.REDIRECT, target)
     if issue.url in snapshots:
         url, captured = snapshots[issue.url]
         return Suggestion(SuggestionKind.ARCHIVE, url, captured)
