@@ -5,48 +5,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from linkfresh.context import AppContext
+from linkfresh.database import existing
 from linkfresh.exitcodes import ExitCode, Fail
 from storage.lock import pid_alive
-from storage.migrations import SchemaError, open_database
 from storage.overview import link_history, status_summary
 from storage.runs import read_heartbeat
 from storage.views import LinkHistory, StatusSummary
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-@contextmanager
-def _database(app: AppContext) -> Iterator[Engine | None]:
-    """The configured database, or None when its SQLite file does not exist yet."""
-    url = app.database_url()
-    parsed = make_url(url)
-    is_file = (parsed.get_backend_name() == "sqlite"
-               and parsed.database not in (None, "", ":memory:"))
-    if is_file and not Path(str(parsed.database)).exists():
-        yield None
-        return
-    try:
-        engine = open_database(url)
-    except SchemaError as error:
-        raise Fail(f"database {parsed!r}: {error}", ExitCode.USAGE) from None
-    except SQLAlchemyError as error:
-        raise Fail(f"database {parsed!r}: {error}", ExitCode.USAGE) from None
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _when(moment: datetime | None) -> str:
@@ -136,7 +108,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the last runs, how many links are in each state, and what is due next."""
     app: AppContext = ctx.obj
     now = datetime.now(UTC)
-    with _database(app) as engine:
+    with existing(app) as engine:
         if engine is None:
             print(f"no database yet at {app.database_url()}; `linkfresh check` creates it")
             return
@@ -157,7 +129,7 @@ def history(
     """Show one link's states over time and where it stands in the guide."""
     app: AppContext = ctx.obj
     now = datetime.now(UTC)
-    with _database(app) as engine:
+    with existing(app) as engine:
         found = None if engine is None else link_history(engine, url)
     if found is None:
         raise Fail(f"{url}: not in the database (has `linkfresh check` run on a guide "

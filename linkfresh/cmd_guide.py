@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -71,9 +72,17 @@ def fix(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if anything would change.")
     ] = False,
+    redirects: Annotated[bool, typer.Option(
+        "--redirects/--no-redirects",
+        help="Also rewrite links the history shows moved permanently (301/308).")] = True,
 ) -> None:
-    """Rewrite wrapper links to their real targets (a unified diff unless --write)."""
+    """Rewrite wrapper links to their real targets (a unified diff unless --write).
+
+    With a database, links whose last check ended at a permanent redirect are rewritten
+    to where they moved, too.
+    """
     app: AppContext = ctx.obj
+    targets = moved_targets(app) if redirects else {}
     changed = 0
     for path in app.guide_paths(guides):
         try:
@@ -83,7 +92,7 @@ def fix(
         for message in warnings:
             warn(message)
         name = display_name(path)
-        fixed = rewrite(text, parse_guide(text, name).links)
+        fixed = rewrite(text, parse_guide(text, name).links, targets)
         if fixed == text:
             print(f"{name}: nothing to fix", file=sys.stderr)
             continue
@@ -97,6 +106,18 @@ def fix(
         print(f"{name}: rewrote wrapper links", file=sys.stderr)
     if check and changed and not write:
         raise typer.Exit(ExitCode.DEAD_LINKS)
+
+
+def moved_targets(app: AppContext) -> dict[str, str]:
+    """Link URL -> where it moved permanently, from the history (none without a database)."""
+    from linkfresh.database import existing  # only `fix` needs the database here
+    from storage.queries import permanent_redirects
+
+    with existing(app) as engine:
+        if engine is None:
+            return {}
+        issues = permanent_redirects(engine, datetime.now(UTC))
+    return {issue.url: issue.redirect_target for issue in issues if issue.redirect_target}
 
 
 def init(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -35,6 +36,21 @@ def opened(app: AppContext) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def existing(app: AppContext) -> Iterator[Engine | None]:
+    """The configured database if it exists (None when its SQLite file is not there yet):
+    for commands that only read, so that they never create an empty database."""
+    url = app.database_url()
+    parsed = make_url(url)
+    is_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (
+        None, "", ":memory:")
+    if is_file and not Path(str(parsed.database)).exists():
+        yield None
+        return
+    with opened(app) as engine:
+        yield engine
 
 
 @contextmanager

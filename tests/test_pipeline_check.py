@@ -148,3 +148,29 @@ def test_no_db_writes_nothing(workdir: Path, new_server: NewServer,
     name = write_guide(workdir, server.route("/nodb/page", html_page("P")))
     assert run_cli(capsys, "check", name, "--no-db").code == 0
     assert not (workdir / "state.db").exists()
+
+
+def test_fix_applies_permanent_redirects_from_the_history(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    new = server.route("/moved/new", html_page("New home"))
+    old = server.route("/moved/old", Reply(301, {"Location": "/moved/new"}))
+    wrapped = f"https://www.google.com/url?q={old}"
+    (workdir / "guide.md").write_text(f"# Guide\n\n- [old]({wrapped})\n- [keep]({new})\n")
+    assert run_cli(capsys, "check", "guide.md").code == 0  # a redirect does not fail
+    assert run_cli(capsys, "fix", "guide.md", "--no-redirects", "--write").code == 0
+    assert f"[old]({old})" in (workdir / "guide.md").read_text()  # only unwrapped
+    assert run_cli(capsys, "fix", "guide.md", "--write").code == 0
+    assert (workdir / "guide.md").read_text() == (
+        f"# Guide\n\n- [old]({new})\n- [keep]({new})\n")
+
+
+def test_status_and_history_read_without_creating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(capsys, "status")
+    assert result.code == 0 and "no database yet" in result.out
+    assert run_cli(capsys, "fix", "--check").code == 1  # the bundled guide's wrappers
+    assert not (tmp_path / "linkfresh.db").exists()
