@@ -78,7 +78,8 @@ class Checker:
         )
 
     async def _attempts(
-        self, url: str, method: str, body_bytes: int, first: Mapping[str, str]
+        self, url: str, method: str, body_bytes: int, first: Mapping[str, str],
+        anchors: bool = False,
     ) -> tuple[Answer, str | None, int]:
         """Try until the retry predicate says stop: (last answer, rate-limit note, requests)."""
         settings, requests = self.settings, 0
@@ -86,7 +87,7 @@ class Checker:
         while True:
             answer = await fetch(self.client, self.limits, url, method=method,
                                  body_bytes=body_bytes, max_redirects=settings.max_redirects,
-                                 first_headers=first)
+                                 first_headers=first, anchors=anchors)
             requests += answer.requests
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self.now())
             plan = retry_plan(answer.status, answer.failure, attempt, retries=settings.retries,
@@ -127,8 +128,10 @@ class Checker:
             if note or _head_decides(head, self.settings.accept):
                 return _with(head, requests, note)
             need_page = True
-        body = self.settings.max_body_bytes if any(fragments) else TITLE_BYTES
-        answer, note, more = await self._attempts(url, "GET", body if need_page else 0, first)
+        wanted = any(fragments)
+        body = self.settings.max_body_bytes if wanted else TITLE_BYTES
+        answer, note, more = await self._attempts(url, "GET", body if need_page else 0, first,
+                                                  anchors=wanted)
         return _with(answer, requests + more, note)
 
     async def check_request(

@@ -81,10 +81,12 @@ async def fetch(
     body_bytes: int = 0,
     max_redirects: int = 10,
     first_headers: Mapping[str, str] | None = None,
+    anchors: bool = True,
 ) -> Answer:
     """Request `url`, following up to `max_redirects` redirects by hand.
 
-    `body_bytes` > 0 reads up to that much of an HTML answer to a GET and inspects it.
+    `body_bytes` > 0 reads up to that much of an HTML answer to a GET and inspects it
+    (its ids and names too unless `anchors` is False: only a fragment needs them).
     `first_headers` (conditional validators) go on the first request only.
     """
     chain: list[Hop] = []
@@ -107,7 +109,8 @@ async def fetch(
                     chain.append(Hop(current, reply.status_code, target))
                     next_url = target
                 else:
-                    return await _final(url, method, reply, tuple(chain), body_bytes, requests)
+                    return await _final(url, method, reply, tuple(chain), body_bytes, requests,
+                                        anchors)
         except httpx.HTTPError as error:
             return Answer(url, method, current, None, tuple(chain), failure=classify_error(error),
                           error=f"{type(error).__name__}: {error}"[:300], requests=requests)
@@ -124,13 +127,14 @@ async def fetch(
 
 async def _final(
     url: str, method: str, reply: httpx.Response, chain: tuple[Hop, ...], body_bytes: int,
-    requests: int,
+    requests: int, anchors: bool,
 ) -> Answer:
     headers = {name: reply.headers[name] for name in _KEPT_HEADERS if name in reply.headers}
     page, truncated = None, False
     if method == "GET" and body_bytes and is_html(headers.get("content-type")):
         limit = body_bytes if reply.status_code < 300 else min(body_bytes, ERROR_PAGE_BYTES)
         body = await read_capped(reply, limit)
-        page, truncated = inspect_html(body.data, reply.charset_encoding), body.truncated
+        page = inspect_html(body.data, reply.charset_encoding, anchors=anchors)
+        truncated = body.truncated
     return Answer(url, method, str(reply.url), reply.status_code, chain, headers, page, truncated,
                   requests=requests)

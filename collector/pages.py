@@ -1,15 +1,15 @@
-"""HTML inspection with beautifulsoup4 (pure): title, main heading, anchors, and the signs
-of soft 404s and bot walls.
+"""HTML inspection (pure, streaming stdlib `html.parser`, no tree): title, main heading,
+anchors, and the signs of soft 404s and bot walls.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
-
-from bs4 import BeautifulSoup
 
 # GitHub prefixes ids of rendered-markdown headings; its script scrolls to them by bare name.
 GITHUB_ANCHOR_PREFIX = "user-content-"
@@ -27,6 +27,16 @@ _BOT_WALL_TITLES = re.compile(
 )
 # Fragments that are not element ids: text fragments, SPA routes, PDF/code-view viewers.
 _NOT_AN_ID = re.compile(r"^(:~:|/|!|page=|L\d+(-L\d+)?$|nameddest=|t=\d)")
+# Elements whose `name` is a fragment target (HTML 4 `<a name>` and its kin).
+_NAMED_ELEMENTS = frozenset({"a", "map", "iframe", "img", "form"})
+# Text inside these is not text a reader sees (as BeautifulSoup's get_text leaves it out).
+_RAW_TEXT = frozenset({"script", "style", "template"})
+# The encoding prescan of the HTML standard (§13.2.3.2) looks at the first 1024 bytes.
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+# Pages are parsed in slices, so a scan that has what it needs stops early.
+_FEED_CHARS = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +45,7 @@ class Page:
 
     title: str | None
     heading: str | None
-    anchors: frozenset[str]
+    anchors: frozenset[str] | None  # None: not collected (no fragment was asked for)
 
 
 def is_html(content_type: str | None) -> bool:
@@ -43,26 +53,105 @@ def is_html(content_type: str | None) -> bool:
     return kind in ("text/html", "application/xhtml+xml")
 
 
-def inspect_html(body: bytes, charset: str | None = None) -> Page:
-    """Title, first h1 and every id/name; GitHub's `user-content-x` also yields `x`."""
-    soup = BeautifulSoup(body, "html.parser", from_encoding=charset)
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    h1 = soup.find("h1")
-    heading = h1.get_text(" ", strip=True) if h1 else None
-    anchors: set[str] = set()
-    for element in soup.find_all(attrs={"id": True}):
-        anchors.add(str(element["id"]))
-    for element in soup.find_all(["a", "map", "iframe", "img", "form"], attrs={"name": True}):
-        anchors.add(str(element["name"]))
+def decode_html(body: bytes, charset: str | None = None) -> str:
+    """The page's text: BOM, then the HTTP charset, then a `<meta>` charset, then UTF-8,
+    then windows-1252 (which, like browsers, is the fallback for undeclared legacy pages)."""
+    candidates: list[str] = []
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            candidates.append(encoding)
+    if charset:
+        candidates.append(charset)
+    meta = _META_CHARSET.search(body, 0, 1024)
+    if meta:
+        candidates.append(meta.group(1).decode("ascii"))
+    candidates += ["utf-8", "windows-1252"]
+    for encoding in candidates:
+        try:
+            return body.decode(encoding)
+        except LookupError:
+            continue
+        except UnicodeDecodeError as error:
+            if error.reason == "unexpected end of data":  # a capped body cut a character
+                return body.decode(encoding, "replace")
+    return body.decode("utf-8", "replace")
+
+
+class _Found(Exception):
+    """Raised inside the parser once it has what was asked for."""
+
+
+class _Inspector(HTMLParser):
+    """Collects the first <title>, the first <h1> (their text as `get_text(" ", strip=True)`
+    gives it) and, if asked, every id and name; builds no tree."""
+
+    def __init__(self, anchors: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.want_anchors = anchors
+        self.anchors: set[str] = set()
+        self.title: list[str] | None = None
+        self.heading: list[str] | None = None
+        self._open: str | None = None  # "title" or "h1" while collecting its text
+        self._raw: str | None = None  # inside script/style: not text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.want_anchors:
+            # Every value of a duplicated attribute counts: a missing anchor must be certain.
+            for name, value in attrs:
+                if value is not None and (
+                    name == "id" or (name == "name" and tag in _NAMED_ELEMENTS)
+                ):
+                    self.anchors.add(value)
+        if tag in _RAW_TEXT:
+            self._raw = tag
+        elif self._open is None:
+            if tag == "title" and self.title is None:
+                self._open, self.title = tag, []
+            elif tag == "h1" and self.heading is None:
+                self._open, self.heading = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._raw:
+            self._raw = None
+        elif tag == self._open:
+            self._open = None
+            if not self.want_anchors and self.title is not None and self.heading is not None:
+                raise _Found
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and self._raw is None:
+            text = data.strip()
+            parts = self.title if self._open == "title" else self.heading
+            if text and parts is not None:
+                parts.append(text)
+
+
+def inspect_html(body: bytes, charset: str | None = None, *, anchors: bool = True) -> Page:
+    """Title, first h1 and (unless `anchors` is False) every id/name; GitHub's
+    `user-content-x` also yields `x`. Without anchors the scan stops after the first h1
+    once the title is known, and `Page.anchors` is None (not looked at)."""
+    text = decode_html(body, charset)
+    parser = _Inspector(anchors)
+    try:
+        for start in range(0, len(text), _FEED_CHARS):
+            parser.feed(text[start:start + _FEED_CHARS])
+        parser.close()
+    except _Found:
+        pass
+    title = " ".join(parser.title) if parser.title else None
+    heading = " ".join(parser.heading) if parser.heading else None
+    if not anchors:
+        return Page(title, heading, None)
+    found = parser.anchors
     prefix = GITHUB_ANCHOR_PREFIX
-    anchors |= {a.removeprefix(prefix) for a in anchors if a.startswith(prefix)}
-    return Page(title or None, heading or None, frozenset(anchors))
+    found |= {a.removeprefix(prefix) for a in found if a.startswith(prefix)}
+    return Page(title, heading, frozenset(found))
 
 
 def fragment_present(fragment: str, page: Page) -> bool | None:
     """True/False when the fragment is (not) an anchor of the page; None when it is not an
     element id at all (text fragments, `#/route`, `#L10`, `#page=3`), so it is not checked."""
-    if not fragment or _NOT_AN_ID.match(fragment):
+    if not fragment or page.anchors is None or _NOT_AN_ID.match(fragment):
         return None
     candidates = {fragment, unquote(fragment)}
     if candidates & page.anchors:
