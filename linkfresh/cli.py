@@ -1,18 +1,86 @@
-"""The `linkfresh` command: global options, sub-commands, and turning errors into exit codes."""
+"""The `linkfresh` command: global options, sub-commands, and turning errors into exit codes.
+
+Sub-command modules are imported when their command is looked up, so `linkfresh check`
+does not load what `collect`, `digest` or `run` need (about 0.45 s of start-up).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
-from linkfresh import __version__, cmd_check, cmd_collect, cmd_db, cmd_digest, cmd_guide, cmd_run
+from linkfresh import __version__
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
 
+# Command name -> (module in `linkfresh`, function), in the order `--help` lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "links": ("cmd_guide", "links"),
+    "fix": ("cmd_guide", "fix"),
+    "init": ("cmd_guide", "init"),
+    "check": ("cmd_check", "check"),
+    "collect": ("cmd_collect", "collect"),
+    "digest": ("cmd_digest", "digest"),
+    "run": ("cmd_run", "run"),
+    "serve": ("cmd_run", "serve"),
+    "status": ("cmd_db", "status"),
+    "history": ("cmd_db", "history"),
+}
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The group's command table: a command is built (and its module imported) on first use."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            module, function = COMMANDS[name]
+            callback = getattr(importlib.import_module(f"linkfresh.{module}"), function)
+            self._built[name] = self._make(CommandInfo(callback=callback))
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(COMMANDS), **self._built})
+
+    def __len__(self) -> int:
+        return len({**dict.fromkeys(COMMANDS), **self._built})
+
+
+class _LazyGroup(TyperGroup):
+    """Typer's group over `_LazyCommands`; `list_commands` names them without importing."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(lambda info: get_command_from_info(
+            info, pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+        ))
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="linkfresh",
     help="Keep a curated markdown learning guide alive: check its links, unwrap redirect "
     "wrappers, collect new papers and posts per topic, and write a weekly digest.",
@@ -48,18 +116,6 @@ def _global_options(
     ] = False,
 ) -> None:
     ctx.obj = AppContext(config_path=config, verbose=verbose)
-
-
-app.command()(cmd_guide.links)
-app.command()(cmd_guide.fix)
-app.command()(cmd_guide.init)
-app.command()(cmd_check.check)
-app.command()(cmd_collect.collect)
-app.command()(cmd_digest.digest)
-app.command()(cmd_run.run)
-app.command()(cmd_run.serve)
-app.command()(cmd_db.status)
-app.command()(cmd_db.history)
 
 
 def main(argv: list[str] | None = None) -> None:
