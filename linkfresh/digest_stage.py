@@ -62,13 +62,17 @@ def _suggestion(issue: LinkIssue, snapshots: Snapshots) -> Suggestion | None:
 
 def broken_link(issue: LinkIssue, snapshots: Snapshots) -> BrokenLink:
     evidence = issue.evidence
+    status = evidence.status if evidence else None
+    error = (evidence.error or evidence.detail) if evidence else None
+    if error == f"HTTP {status}":  # the checker words a bare status so; say it once
+        error = None
     return BrokenLink(
         url=issue.url,
         places=GuidePlace.of(issue.links),
         state=str(evidence.state) if evidence else issue.verdict,
         since=issue.since or (evidence.checked_at if evidence else datetime.min),
-        status=evidence.status if evidence else None,
-        error=(evidence.error or evidence.detail) if evidence else None,
+        status=status,
+        error=error,
         suggestion=_suggestion(issue, snapshots),
     )
 
@@ -114,9 +118,23 @@ def wrapper_updates(guides: Iterable[Guide]) -> list[LinkUpdate]:
     ]
 
 
-def failed_source(failure: SourceFailure) -> FailedSource:
-    kind = "arxiv" if failure.source.startswith("arxiv") else "feed"
-    return FailedSource(kind, failure.source, failure.reason or "failed")
+def failed_source(failure: SourceFailure, times: int = 1) -> FailedSource:
+    """One line per source: arXiv runs are stored as `arxiv:<topic>`, shown as the topic."""
+    is_arxiv = failure.source.startswith("arxiv:")
+    name = failure.source.removeprefix("arxiv:") if is_arxiv else failure.source
+    reason = failure.reason or "failed"
+    if times > 1:
+        reason += f" (failed {times} times)"
+    return FailedSource("arxiv" if is_arxiv else "feed", name, reason)
+
+
+def failed_sources(failures: Iterable[SourceFailure]) -> list[FailedSource]:
+    """Each failing source once, with its latest reason: a feed that failed on every collect
+    of the week is one source failed, not one per run."""
+    by_source: dict[str, list[SourceFailure]] = {}
+    for failure in sorted(failures, key=lambda failure: failure.at):
+        by_source.setdefault(failure.source, []).append(failure)
+    return [failed_source(runs[-1], len(runs)) for runs in by_source.values()]
 
 
 def make_digest(
@@ -150,7 +168,7 @@ def make_digest(
         posts=data.posts,
         topics=topics,
         unlinked=unlinked,
-        failed_sources=[failed_source(failure) for failure in data.failed_sources],
+        failed_sources=failed_sources(data.failed_sources),
         per_topic=per_topic,
     )
 

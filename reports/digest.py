@@ -30,6 +30,7 @@ from reports.digest_model import (
     TopicNews,
     UnlinkedResource,
     UnverifiedLink,
+    UpdateKind,
     whole_days,
 )
 
@@ -81,7 +82,10 @@ def build_digest(
     still = [_with_days(item, now) for item in still_broken]
     still.sort(key=lambda item: (item.since, _by_place(item)))  # longest broken first
     fixed_items = sorted(fixed, key=_by_place)
-    updates = sorted(to_update, key=lambda item: (_by_place(item), item.kind, item.new))
+    # At one place, unwrapping comes before the redirect the unwrapped target answers with.
+    kinds = list(UpdateKind)
+    updates = sorted(to_update, key=lambda item: (_by_place(item)[0], kinds.index(item.kind),
+                                                  item.old, item.new))
     unverified_items = sorted(unverified, key=_by_place)
     paper_list = _latest_papers(papers)
     post_list = list({post.url: post for post in sorted(posts, key=_post_key)}.values())

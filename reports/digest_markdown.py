@@ -130,21 +130,28 @@ def _newly_broken(item: BrokenLink, many_guides: bool) -> str:
         f"since {_day(item.since)}",
         f"  - where: {_where(item.places, many_guides)}",
     ]
+    replacement = _replacement(item) or "none found (no redirect, no Web Archive snapshot)"
+    lines.append(f"  - replacement: {replacement}")
+    return "\n".join(lines)
+
+
+def _replacement(item: BrokenLink) -> str:
+    """The suggested replacement for a broken link, or "" when there is none."""
     suggestion = item.suggestion
     if suggestion is None:
-        lines.append("  - replacement: none found (no redirect, no Web Archive snapshot)")
-    elif suggestion.kind is SuggestionKind.REDIRECT:
-        lines.append(f"  - replacement: moved permanently to {md_url(suggestion.url)}")
-    else:
-        captured = f" of {suggestion.captured.isoformat()}" if suggestion.captured else ""
-        lines.append(f"  - replacement: {md_link(f'Web Archive copy{captured}', suggestion.url)}")
-    return "\n".join(lines)
+        return ""
+    if suggestion.kind is SuggestionKind.REDIRECT:
+        return f"moved permanently to {md_url(suggestion.url)}"
+    captured = f" of {suggestion.captured.isoformat()}" if suggestion.captured else ""
+    return md_link(f"Web Archive copy{captured}", suggestion.url)
 
 
 def _still_broken(item: BrokenLink, many_guides: bool) -> str:
     days = "1 day" if item.days == 1 else f"{item.days} days"
+    # A link broken for weeks needs its replacement as much as a new one does.
+    replacement = f"; replacement: {found}" if (found := _replacement(item)) else ""
     return (f"- {md_url(item.url)}{_DASH}{escape_text(item.what, limit=TEXT_LIMIT)} for {days} "
-            f"(since {_day(item.since)}); {_where(item.places, many_guides)}")
+            f"(since {_day(item.since)}); {_where(item.places, many_guides)}{replacement}")
 
 
 def _fixed(item: FixedLink, many_guides: bool) -> str:
@@ -189,7 +196,8 @@ def _topic(news: TopicNews) -> str:
     for label, items, more in (("Papers", [_paper(p) for p in news.papers], news.more_papers),
                                ("Posts", [_post(p) for p in news.posts], news.more_posts)):
         if items:
-            tail = [f"- … and {more} more {label.lower()}"] if more else []
+            noun = label.lower() if more > 1 else label.lower().removesuffix("s")
+            tail = [f"- … and {more} more {noun}"] if more else []
             blocks.append(f"{label}:\n\n" + "\n".join(items + tail))
     return "\n\n".join(blocks)
 

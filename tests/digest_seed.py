@@ -1,19 +1,19 @@
-"""A realistic seeded week on the bundled guide, as plain values, for golden files and docs.
+"""A realistic seeded week on the bundled guide, as plain values, for the renderer's golden files.
 
-`seeded_week(guide)` returns the `Digest` behind tests/golden/digest.* and
-docs/example-digest.md; run `python -m tests.digest_seed` to rewrite the docs example.
+`seeded_week(guide)` returns the `Digest` behind tests/golden/digest.*: every section filled
+without a database or a server. docs/example-digest.md comes from the week played through
+the real stages instead (tests/seeded_week.py).
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from collector.guide_io import read_guide
 from collector.types import Guide, Link, Paper, Post
-from reports.digest import build_digest, render_digest_markdown
+from reports.digest import build_digest
 from reports.digest_model import (
     BrokenLink,
     Digest,
@@ -32,7 +32,6 @@ from reports.digest_model import (
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_GUIDE = REPO / "config" / "data" / "llms-learning-guide.md"
-EXAMPLE_PATH = REPO / "docs" / "example-digest.md"
 GUIDE_NAME = "llms-learning-guide.md"
 TOPICS = ("Transformer architecture", "BERT and encoder models", "GPT and decoder-only models",
           "Pre-training and fine-tuning", "Efficient inference", "RLHF and alignment")
@@ -155,19 +154,3 @@ def seeded_week(guide: Guide) -> Digest:
         unverified=unverified, papers=_papers(), posts=_posts(), topics=TOPICS,
         unlinked=unlinked, failed_sources=failed,
     )
-
-
-def example_digest_markdown() -> str:
-    """The docs example: the seeded week on the bundled guide, as markdown."""
-    return render_digest_markdown(seeded_week(bundled_guide()))
-
-
-def main(argv: list[str]) -> int:
-    target = Path(argv[0]) if argv else EXAMPLE_PATH
-    target.write_text(example_digest_markdown(), encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

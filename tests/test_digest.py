@@ -1,6 +1,7 @@
 """The digest: building from plain values, golden markdown/JSON, determinism, hostile input.
 
-Regenerate the golden files and docs/example-digest.md with `UPDATE_GOLDEN=1 pytest`.
+Regenerate the golden files with `UPDATE_GOLDEN=1 pytest`; the end-to-end week and
+docs/example-digest.md are in test_digest_e2e.py.
 """
 
 from __future__ import annotations
@@ -26,14 +27,7 @@ from reports.digest_model import (
     UnverifiedLink,
 )
 from reports.escape import safe_url
-from tests.digest_seed import (
-    EXAMPLE_PATH,
-    HOSTILE_PAPER_TITLE,
-    HOSTILE_POST_TITLE,
-    bundled_guide,
-    example_digest_markdown,
-    seeded_week,
-)
+from tests.digest_seed import HOSTILE_PAPER_TITLE, HOSTILE_POST_TITLE, bundled_guide, seeded_week
 from tests.golden_files import GOLDEN, assert_golden
 
 START = datetime(2026, 11, 23, tzinfo=UTC)
@@ -51,10 +45,6 @@ def test_markdown_golden(week: Digest) -> None:
 
 def test_json_golden(week: Digest) -> None:
     assert_golden(GOLDEN / "digest.json", render_digest_json(week))
-
-
-def test_docs_example_is_current() -> None:
-    assert_golden(EXAMPLE_PATH, example_digest_markdown())
 
 
 def test_same_input_same_bytes() -> None:
