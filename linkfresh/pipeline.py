@@ -84,13 +84,14 @@ def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
 async def _check_until_stopped(
     links: list[Link], client: httpx.AsyncClient | None, app: AppContext,
     validators_by_url: dict[str, Validators], progress: Progress | None,
-    stop: threading.Event | None,
+    stop: threading.Event | None, clock: Clock,
 ) -> tuple[list[CheckResult], bool]:
     """Run the check; if `stop` is set, cancel it (results so far were already recorded)."""
     settings = app.settings.check
     async with client or http_client(settings) as http:
         task = asyncio.ensure_future(
-            check_links(links, http, settings, validators=validators_by_url, progress=progress)
+            check_links(links, http, settings, validators=validators_by_url, progress=progress,
+                        now=clock)
         )
         while stop is not None and not task.done():
             if stop.is_set():
@@ -115,7 +116,7 @@ def check_once(
     parsed = load_and_warn(app, guides)
     links = http_links(parsed)
     started = clock()
-    results, _ = asyncio.run(_check_until_stopped(links, client, app, {}, progress, None))
+    results, _ = asyncio.run(_check_until_stopped(links, client, app, {}, progress, None, clock))
     return build_report([guide.path for guide in parsed], links, results, started, clock())
 
 
@@ -162,7 +163,7 @@ def check_stage(
     reused: dict[str, CheckResult] = {}
     try:
         results, stopped = asyncio.run(_check_until_stopped(
-            to_check, client, app, validators(engine, due), on_result, stop))
+            to_check, client, app, validators(engine, due), on_result, stop, clock))
         for result in results:  # skipped links never pass through the progress callback
             recorder.add(result)
         reused = latest_results(engine, {link.url for link in links} - recorder.recorded)

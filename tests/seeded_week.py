@@ -15,20 +15,16 @@ import itertools
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
-from unittest import mock
 from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 
-from collector.checker import check_links
 from linkfresh import pipeline
 from linkfresh.cmd_collect import collect_stage
 from linkfresh.cmd_digest import DigestFormat, digest_stage
@@ -387,19 +383,6 @@ archive_url = "{servers['archive'].url('/wayback/available')}"
 
 # --- the week --------------------------------------------------------------------------------
 
-@contextmanager
-def checker_on(clock: FakeClock) -> Iterator[None]:
-    """Date check results by the fake clock.
-
-    `check_stage(clock=...)` reads `clock` for the run but does not pass it on to
-    `check_links`, which then dates every result by the wall clock (see
-    test_digest_e2e.test_check_stage_dates_results_by_its_clock); until it does, the
-    checker gets the clock here.
-    """
-    with mock.patch.object(pipeline, "check_links", partial(check_links, now=clock)):
-        yield
-
-
 def run_seeded_week(new_server: Callable[[], LocalServer], folder: Path) -> SeededWeek:
     """Play the week through the real stages and write its digest, markdown and JSON."""
     clock = FakeClock(CHECKS[0])
@@ -414,8 +397,7 @@ def run_seeded_week(new_server: Callable[[], LocalServer], folder: Path) -> Seed
             if moment in COLLECTS:
                 collect_stage(app, engine, moment)
             else:
-                with checker_on(clock):
-                    report = check_stage_report(app, engine, clock, full=moment == CHECKS[-1])
+                report = check_stage_report(app, engine, clock, full=moment == CHECKS[-1])
         texts = [digest_stage(app, engine, START, END, fmt=fmt).read_text("utf-8")
                  for fmt in (DigestFormat.MARKDOWN, DigestFormat.JSON)]
     finally:

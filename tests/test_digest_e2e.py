@@ -192,9 +192,7 @@ def test_hostile_titles_add_no_structure(week: SeededWeek) -> None:
     assert "<script>" not in week.markdown and HOSTILE_POST_TITLE not in week.markdown
 
 
-@pytest.mark.xfail(strict=True, reason="check_stage does not pass its clock to check_links")
 def test_check_stage_dates_results_by_its_clock(new_server: NewServer, tmp_path: Path) -> None:
-    """The seeded week works around this (seeded_week.checker_on); drop that when this passes."""
     clock = FakeClock(CHECKS[0])
     servers = start_sites(new_server, clock)
     write_guide(tmp_path, servers)
