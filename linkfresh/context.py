@@ -77,9 +77,15 @@ class AppContext:
 
 
 def display_name(path: Path) -> str:
-    """How a guide is named in output: the bundled one by its file name."""
+    """How a guide is named in output: the bundled one by its file name, others relative to
+    the working directory when they are below it (as CI annotations need), else in full."""
     if path == bundled_guide_path():
         return BUNDLED_GUIDE_NAME
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
     return str(path)
 
 

@@ -62,7 +62,8 @@ def evidence(result: CheckResult) -> str:
     """What happened, on one line: status, detail or error, and where a redirect leads."""
     parts = [f"HTTP {result.status}"] if result.status is not None else []
     parts += [text for text in (result.detail or result.error,) if text]
-    if result.state is LinkState.REDIRECTED and result.final_url:
+    said = " ".join(parts)
+    if result.state is LinkState.REDIRECTED and result.final_url and result.final_url not in said:
         parts.append(f"now at {result.final_url}")
     return clean_text("; ".join(dict.fromkeys(parts))) or str(result.state)
 
