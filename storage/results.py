@@ -15,6 +15,7 @@ from types import TracebackType
 from sqlalchemy import Engine, and_, bindparam, insert, select, update
 
 from collector.types import CheckResult
+from storage.compact import vacuum_if_due
 from storage.engine import Db, release_free_pages, session_scope
 from storage.links import ensure_resources
 from storage.lock import pid_alive
@@ -203,5 +204,6 @@ def thin(db: Db, now: datetime, retention: timedelta) -> int:
         count = int(deleted.rowcount or 0)
     if count and isinstance(db, Engine):
         release_free_pages(db)
+        vacuum_if_due(db, now)
     return count
 

@@ -50,3 +50,21 @@ def test_release_with_nothing_freed_is_harmless(tmp_path: Path) -> None:
     release_free_pages(engine)  # nothing freed: fine
     assert thin(engine, T0, timedelta(days=1)) == 0
     engine.dispose()
+
+
+def test_weekly_vacuum_after_thinning(tmp_path: Path) -> None:
+    from storage.compact import vacuum_if_due
+
+    engine = database(tmp_path)
+    now = T0 + timedelta(days=40)
+    for day in range(40):
+        batch = [result(f"https://h{n}.example/p", LinkState.OK, T0 + timedelta(days=day))
+                 for n in range(50)]
+        record_batch(engine, None, batch, RULES)
+    assert thin(engine, now, timedelta(days=5)) > 0  # thinning ran the first VACUUM
+    assert not vacuum_if_due(engine, now + timedelta(days=6))  # not again within a week
+    assert vacuum_if_due(engine, now + timedelta(days=7, minutes=1))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma freelist_count").scalar_one() == 0
+        assert conn.execute(text("pragma integrity_check")).scalar_one() == "ok"
+    engine.dispose()
