@@ -8,34 +8,35 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
 
-from collector.checker import Progress, check_links
-from collector.netdown import mark_unverifiable, network_down
-from collector.types import CheckResult, Guide, Link, LinkKind, Validators
-from linkfresh.clients import http_client
-from linkfresh.cmd_guide import warn
+from collector.checker import Progress
+from collector.types import CheckResult, LinkKind
+from linkfresh.checking import (
+    Clock,
+    build_report,
+    check_once,
+    check_until_stopped,
+    http_links,
+    load_and_warn,
+    utcnow,
+)
 from linkfresh.context import AppContext
-from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.recording import GatedRecorder
-from reports.check_model import CheckReport, LinkReport
+from reports.check_model import CheckReport
 from storage.links import answered_hosts, due_urls, latest_results, sync_guide, validators
 from storage.results import ResultWriter, RunOutcome, finish_run, mark_interrupted, start_run, thin
 from storage.state import StateRules
 
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The stateless pieces live in `linkfresh.checking` (no storage imports); re-exported here.
+__all__ = ["CheckStage", "Clock", "build_report", "check_once", "check_stage", "http_links",
+           "load_and_warn", "utcnow"]
 
 
 @dataclass(frozen=True)
@@ -47,77 +48,6 @@ class CheckStage:
     fetched: int
     reused: int
     stopped: bool
-
-
-def http_links(guides: list[Guide]) -> list[Link]:
-    """Every link of the guides; exit 2 when none is an http link (never a silent pass)."""
-    links = [link for guide in guides for link in guide.links]
-    if not any(link.kind is LinkKind.HTTP for link in links):
-        names = ", ".join(guide.path for guide in guides)
-        raise Fail(f"no links found in {names}", ExitCode.USAGE)
-    return links
-
-
-def build_report(
-    guides: Sequence[str], links: Sequence[Link], results: Sequence[CheckResult],
-    started: datetime, finished: datetime, *, known_good_hosts: Collection[str] = (),
-) -> CheckReport:
-    """Join results with their occurrences; when the network is down, mark nothing broken."""
-    down = network_down(results, known_good_hosts)
-    if down:
-        results = mark_unverifiable(results)
-    occurrences: dict[str, list[Link]] = defaultdict(list)
-    for link in links:
-        occurrences[link.url].append(link)
-    items = tuple(LinkReport(result, tuple(occurrences[result.url])) for result in results)
-    return CheckReport(tuple(guides), started, finished, items, network_down=down)
-
-
-def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
-    parsed = app.load_guides(guides)
-    for guide in parsed:
-        for message in guide.warnings:
-            warn(message)
-    return parsed
-
-
-async def _check_until_stopped(
-    links: list[Link], client: httpx.AsyncClient | None, app: AppContext,
-    validators_by_url: dict[str, Validators], progress: Progress | None,
-    stop: threading.Event | None, clock: Clock,
-) -> tuple[list[CheckResult], bool]:
-    """Run the check; if `stop` is set, cancel it (results so far were already recorded)."""
-    settings = app.settings.check
-    async with client or http_client(settings) as http:
-        task = asyncio.ensure_future(
-            check_links(links, http, settings, validators=validators_by_url, progress=progress,
-                        now=clock)
-        )
-        while stop is not None and not task.done():
-            if stop.is_set():
-                task.cancel()
-                break
-            await asyncio.wait({task}, timeout=0.1)
-        try:
-            return await task, False
-        except asyncio.CancelledError:
-            return [], True
-
-
-def check_once(
-    app: AppContext,
-    guides: list[Path] | None = None,
-    *,
-    client: httpx.AsyncClient | None = None,
-    progress: Progress | None = None,
-    clock: Clock = utcnow,
-) -> CheckReport:
-    """A stateless check of every link (`check --no-db`): nothing read or written."""
-    parsed = load_and_warn(app, guides)
-    links = http_links(parsed)
-    started = clock()
-    results, _ = asyncio.run(_check_until_stopped(links, client, app, {}, progress, None, clock))
-    return build_report([guide.path for guide in parsed], links, results, started, clock())
 
 
 def check_stage(
@@ -162,7 +92,7 @@ def check_stage(
     results: list[CheckResult] = []
     reused: dict[str, CheckResult] = {}
     try:
-        results, stopped = asyncio.run(_check_until_stopped(
+        results, stopped = asyncio.run(check_until_stopped(
             to_check, client, app, validators(engine, due), on_result, stop, clock))
         for result in results:  # skipped links never pass through the progress callback
             recorder.add(result)

@@ -1,0 +1,50 @@
+"""`check --no-db` loads no storage: sqlalchemy and friends cost ~0.4 s it never uses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.servers import closed_port
+
+# Modules only the recorded paths (database, collect, digest) need.
+HEAVY = ("sqlalchemy", "sqlmodel", "storage", "apscheduler", "arxiv", "feedparser", "bs4")
+
+PROBE = """
+import sys
+from linkfresh.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as stop:
+    code = stop.code
+heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
+print("EXIT", code)
+print("HEAVY", ",".join(heavy))
+"""
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[str, str]:
+    (tmp_path / "linkfresh.toml").write_text(
+        "[check]\nallow_private = true\nconnect_timeout = 0.5\nretries = 0\n"
+    )
+    url = f"http://127.0.0.1:{closed_port()}/gone"
+    (tmp_path / "guide.md").write_text(f"# Guide\n\n## Phase 1\n\n- [gone]({url})\n")
+    code = f"HEAVY = {HEAVY!r}\n{PROBE}"
+    done = subprocess.run([sys.executable, "-c", code, "check", *args, "guide.md"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines()
+                 if line.startswith(("EXIT ", "HEAVY ")))
+    return lines["EXIT"], lines["HEAVY"]
+
+
+def test_check_no_db_imports_no_storage(tmp_path: Path) -> None:
+    code, heavy = _run(tmp_path, "--no-db")
+    assert code != "2"  # the check ran (the link is refused: network down or broken)
+    assert heavy == ""
+
+
+def test_check_with_db_does_import_storage(tmp_path: Path) -> None:
+    # The probe itself can see storage: the recorded check loads it.
+    _, heavy = _run(tmp_path)
+    assert "sqlalchemy" in heavy.split(",")
