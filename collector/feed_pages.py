@@ -88,9 +88,9 @@ def _item_date(block: Tag) -> datetime | None:
 
 
 def _same_site(url: str, page_url: str) -> bool:
-    host, page_host = urlsplit(url).hostname or "", urlsplit(page_url).hostname or ""
-    strip = lambda h: h.removeprefix("www.")  # noqa: E731
-    return strip(host) == strip(page_host) or host.endswith("." + strip(page_host))
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    page_host = (urlsplit(page_url).hostname or "").removeprefix("www.")
+    return host == page_host or host.endswith("." + page_host)
 
 
 def _from_block(block: Tag, base: str, page_url: str) -> RawItem | None:

@@ -143,10 +143,11 @@ def make_digest(
     topics: Sequence[str],
     *,
     per_topic: int,
-    snapshots: Snapshots = {},  # noqa: B006 - read only
-    matches: Matches = {},  # noqa: B006 - read only
+    snapshots: Snapshots | None = None,
+    matches: Matches | None = None,
 ) -> Digest:
     """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
+    snapshots, matches = snapshots or {}, matches or {}
     redirects = [update for issue in data.redirects if (update := redirect_update(issue))]
     unlinked = [
         replace(item, suggestion=PaperMatch(*matches[item.text])) if item.text in matches else item
