@@ -76,6 +76,9 @@ def escape_text(text: str, *, limit: int | None = None, link_label: bool = False
             out.append(char)
         elif char in _BACKSLASHED:
             out.append("\\" + char)
+        elif char == "/" and not link_label and index > 0 and cleaned[index - 1] == "/":
+            # `//host` is a protocol-relative link to linkify; an escaped slash splits it.
+            out.append("\\/")
         elif char == "." and not link_label and _inside_word(cleaned, index, last):
             # `example.com` would be autolinked by linkify/GFM; an escaped dot is not a domain.
             out.append("\\.")

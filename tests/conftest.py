@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.servers import LocalServer
+
+# CI explores the same examples every run (a red build must be reproducible); local runs
+# explore new ones each time. A counterexample found either way becomes an @example.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _PROXY_VARIABLES = (
     "HTTP_PROXY",
@@ -24,8 +32,6 @@ _PROXY_VARIABLES = (
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxies and no LINKFRESH_* settings leak in from the machine running the tests."""
-    import os
-
     for name in list(os.environ):
         if name in _PROXY_VARIABLES or name.startswith("LINKFRESH_"):
             monkeypatch.delenv(name, raising=False)

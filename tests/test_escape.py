@@ -128,6 +128,8 @@ def test_any_text_is_one_text_run(text: str) -> None:
 
 
 @given(st.text(alphabet="[]()!<>`*_~#|\\-+=.:@ &;/aZ1\n\t", max_size=40))
+@example("//1.+")  # a protocol-relative link to linkify, found by this test
+@example(";//1.+")
 @settings(max_examples=600, deadline=None)
 def test_markdown_punctuation_soup_is_one_text_run(text: str) -> None:
     assume(clean_text(text))
