@@ -37,7 +37,7 @@ from storage.news import (
     upsert_papers,
     upsert_posts,
 )
-from storage.results import RunOutcome, finish_run, start_run
+from storage.results import RunOutcome, recorded_run
 from storage.sources import load_feed_states, save_feed_states
 
 ARXIV_SOURCE = "arxiv"
@@ -244,16 +244,11 @@ def collect_stage(
                                      client, arxiv_client, now, last_seen=last_seen,
                                      feed_states=feed_states, on_outcome=on_outcome, stop=stop)
 
-    run_id = start_run(engine, "collect", now)
-    try:
+    with recorded_run(engine, "collect", now) as run:
         result = _pull_and_store(app, engine, now, plan, pull, arxiv_client, stop, on_outcome)
-    except BaseException:
-        finish_run(engine, run_id, datetime.now(UTC), RunOutcome.FAILED)
-        raise
-    outcome = RunOutcome.NETWORK_DOWN if result.network_down else RunOutcome.OK
-    finish_run(engine, run_id, datetime.now(UTC), outcome,
-               {"sources": len(result.outcomes), "new_papers": len(result.new_papers),
-                "new_posts": len(result.new_posts)})
+        run.outcome = RunOutcome.NETWORK_DOWN if result.network_down else RunOutcome.OK
+        run.counts = {"sources": len(result.outcomes), "new_papers": len(result.new_papers),
+                      "new_posts": len(result.new_posts)}
     return result
 
 

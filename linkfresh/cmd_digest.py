@@ -26,7 +26,7 @@ from linkfresh.digest_stage import (
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.pipeline import load_and_warn
 from storage.queries import DigestData, digest_data
-from storage.results import RunOutcome, finish_run, start_run
+from storage.results import RunOutcome, recorded_run
 from storage.sources import load_suggestions
 
 
@@ -40,9 +40,7 @@ def digest_stage(
     fmt: DigestFormat = DigestFormat.MARKDOWN, output: Path | None = None, force: bool = False,
 ) -> Path:
     """Build, render and write the digest for [start, end); record the run. Returns the path."""
-    run_id = start_run(engine, "digest", end)
-    outcome = RunOutcome.FAILED
-    try:
+    with recorded_run(engine, "digest", end) as run:
         guides = load_and_warn(app, None)
         data = digest_data(engine, start, end)
         topics = [topic.name for topic in configured_topics(app)]
@@ -57,10 +55,8 @@ def digest_stage(
         write_atomically(files.path, files.text.encode("utf-8"))
         if files.latest is not None:
             write_atomically(files.latest, files.text.encode("utf-8"))
-        outcome = RunOutcome.OK
-        return files.path
-    finally:
-        finish_run(engine, run_id, datetime.now(UTC), outcome)
+        run.outcome = RunOutcome.OK
+    return files.path
 
 
 def _suggestions(

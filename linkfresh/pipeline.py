@@ -31,7 +31,7 @@ from linkfresh.context import AppContext
 from linkfresh.recording import GatedRecorder
 from reports.check_model import CheckReport
 from storage.links import answered_hosts, due_urls, latest_results, sync_guide, validators
-from storage.results import ResultWriter, RunOutcome, finish_run, mark_interrupted, start_run, thin
+from storage.results import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
 from storage.state import StateRules
 
 # The stateless pieces live in `linkfresh.checking` (no storage imports); re-exported here.
@@ -79,37 +79,36 @@ def check_stage(
     to_check = [link for link in links
                 if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
     tried_hosts = {(urlsplit(url).hostname or "").lower() for url in due}
-    run_id = start_run(engine, "check", now)
-    writer = ResultWriter(engine, run_id, StateRules.from_settings(settings))
-    recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
+    with recorded_run(engine, "check", now, clock) as run:
+        writer = ResultWriter(engine, run.id, StateRules.from_settings(settings))
+        recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
 
-    def on_result(result: CheckResult, done: int, total: int) -> None:
-        recorder.add(result)
-        if progress is not None:
-            progress(result, done, total)
+        def on_result(result: CheckResult, done: int, total: int) -> None:
+            recorder.add(result)
+            if progress is not None:
+                progress(result, done, total)
 
-    outcome = RunOutcome.FAILED
-    results: list[CheckResult] = []
-    reused: dict[str, CheckResult] = {}
-    try:
-        results, stopped = asyncio.run(check_until_stopped(
-            to_check, client, app, validators(engine, due), on_result, stop, clock))
+        try:
+            results, stopped = asyncio.run(check_until_stopped(
+                to_check, client, app, validators(engine, due), on_result, stop, clock))
+        except BaseException:
+            # What the check confirmed before it failed is true evidence: keep it.
+            recorder.finish(network_down=not recorder.open)
+            run.counts = writer.counts()
+            raise
         for result in results:  # skipped links never pass through the progress callback
             recorder.add(result)
         reused = latest_results(engine, {link.url for link in links} - recorder.recorded)
         report = build_report(names, links, [*results, *reused.values()], now, clock(),
                               known_good_hosts=recorder.yardstick)
         recorder.finish(report.network_down)
+        run.counts = writer.counts()
         if stopped:
-            outcome = RunOutcome.INTERRUPTED
+            run.outcome = RunOutcome.INTERRUPTED
         elif report.network_down:
-            outcome = RunOutcome.NETWORK_DOWN
+            run.outcome = RunOutcome.NETWORK_DOWN
         else:
-            outcome = RunOutcome.OK
-    finally:
-        if outcome == RunOutcome.FAILED:  # an exception: keep what was already confirmed
-            recorder.finish(network_down=not recorder.open)
-        finish_run(engine, run_id, clock(), outcome, writer.counts())
-    if outcome == RunOutcome.OK:
+            run.outcome = RunOutcome.OK
+    if run.outcome == RunOutcome.OK:
         thin(engine, now, timedelta(days=settings.retention_days))
-    return CheckStage(report, run_id, len(results), len(reused), stopped)
+    return CheckStage(report, run.id, len(results), len(reused), stopped)

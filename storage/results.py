@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -60,6 +61,31 @@ def finish_run(db: Db, run_id: int, now: datetime, outcome: str,
     with session_scope(db) as session:
         session.execute(update(RunRow).where(RunRow.id == run_id).values(
             finished_at=now, outcome=outcome, counts=dict(counts or {})))
+
+
+@dataclass
+class RunRecord:
+    """A run in progress: the block sets `outcome` (and `counts`) before it ends."""
+
+    id: int
+    outcome: str = RunOutcome.FAILED
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_run(engine: Engine, kind: str, now: datetime,
+                 clock: Callable[[], datetime] | None = None) -> Iterator[RunRecord]:
+    """Start a run of `kind`; finish it when the block ends, with the outcome the block set,
+    or "failed" if it raised. `clock` dates the finish (default: `now`'s wall clock)."""
+    record = RunRecord(start_run(engine, kind, now))
+    try:
+        yield record
+    except BaseException:
+        record.outcome = RunOutcome.FAILED
+        raise
+    finally:
+        finished = clock() if clock is not None else datetime.now(now.tzinfo)
+        finish_run(engine, record.id, finished, record.outcome, record.counts)
 
 
 def mark_interrupted(db: Db, now: datetime, *, alive: Callable[[int], bool] = pid_alive,

@@ -15,8 +15,9 @@ from storage.engine import Db, session_scope
 from storage.models import Meta, RunRow
 
 HEARTBEAT_KEY = "daemon.heartbeat"
-# A stage counts as done when it finished; a killed or interrupted one must run again.
-DONE_OUTCOMES = ("ok", "failed", "network-down")
+# A stage counts as done only when it succeeded: a failed, interrupted or offline one stays
+# due, so the next hourly `run` (or the daemon's restart) tries it again.
+DONE_OUTCOMES = ("ok",)
 
 
 def last_done(db: Db, kind: str, outcomes: tuple[str, ...] = DONE_OUTCOMES) -> datetime | None:
