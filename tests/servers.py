@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import struct
 import threading
 from collections import Counter
@@ -74,14 +75,17 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalServer:
     """A threaded HTTP/1.1 server with a route table; use as a context manager or start/stop."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Handler] = {}
         self.hits: Counter[tuple[str, str]] = Counter()
         self.requests: list[Request] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = _QuietServer((host, 0), self._handler_class())
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         # A short poll interval: shutdown() waits up to one interval, and a session stops dozens.
@@ -90,7 +94,7 @@ class LocalServer:
         )
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     @property
     def origin(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import trustme
 
 from collector import http
 from collector.checker import check_urls
@@ -378,3 +380,15 @@ def test_one_live_host_means_the_network_is_up(new_server: NewServer) -> None:
     results = check([live, f"http://127.0.1.9:{closed_port('127.0.1.9')}/"])
     assert not network_down(results)
     assert [r.state for r in results] == [LinkState.OK, LinkState.BROKEN]
+
+
+def test_tls_failure_is_broken() -> None:
+    authority = trustme.CA()  # a certificate authority nobody trusts
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.5.1").configure_cert(context)
+    with LocalServer("127.0.5.1", tls=context) as server:
+        url = server.route("/tls", html_page("Secret"))
+        assert url.startswith("https://")
+        result = one(url)
+    assert result.state is LinkState.BROKEN
+    assert result.error_class == "tls"
