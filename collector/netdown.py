@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from collector.retry import NETWORK_FAILURES
 from collector.types import CheckResult, LinkState
+from collector.unwrap import host_of
 
 UNREACHABLE = "could not verify: network unreachable"
 _NETWORK_CLASSES = frozenset(str(failure) for failure in NETWORK_FAILURES)
@@ -19,16 +19,12 @@ def is_network_failure(result: CheckResult) -> bool:
     return result.error_class in _NETWORK_CLASSES
 
 
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 def unreachable_hosts(results: Iterable[CheckResult]) -> tuple[set[str], set[str]]:
     """(hosts tried, hosts where every result failed at the network level)."""
     by_host: dict[str, list[CheckResult]] = defaultdict(list)
     for result in results:
         if result.state is not LinkState.SKIPPED:
-            by_host[_host(result.url)].append(result)
+            by_host[host_of(result.url)].append(result)
     failed = {
         host for host, found in by_host.items()
         if all(r.error_class in _NETWORK_CLASSES for r in found)

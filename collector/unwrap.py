@@ -231,6 +231,16 @@ def _punycode(host: str) -> str:
             return host.lower()
 
 
+def host_of(url: str) -> str:
+    """The lower-case host name of `url` ("" if it has none).
+
+    The network-down rule, the recorder's gate and the hosts that answered last time must
+    all name hosts the same way, so they all use this.
+    """
+    parts = _split(url)
+    return ((parts.hostname if parts else None) or "").lower()
+
+
 def normalise(url: str) -> str:
     """The identity of a URL: lower-case scheme and host, no default port, punycode host.
 

@@ -11,13 +11,13 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
 
 from collector.checker import Progress
 from collector.types import CheckResult, LinkKind
+from collector.unwrap import host_of
 from linkfresh.checking import (
     Clock,
     build_report,
@@ -78,7 +78,7 @@ def check_stage(
                        guides=names))
     to_check = [link for link in links
                 if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
-    tried_hosts = {(urlsplit(url).hostname or "").lower() for url in due}
+    tried_hosts = {host_of(url) for url in due}
     with recorded_run(engine, "check", now, clock) as run:
         writer = ResultWriter(engine, run.id, StateRules.from_settings(settings))
         recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)

@@ -9,15 +9,11 @@ If none ever does, the held results are dropped and nothing was written.
 from __future__ import annotations
 
 from collections.abc import Collection
-from urllib.parse import urlsplit
 
 from collector.netdown import is_network_failure
 from collector.types import CheckResult, LinkState
+from collector.unwrap import host_of
 from storage.results import ResultWriter
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 class GatedRecorder:
@@ -38,7 +34,7 @@ class GatedRecorder:
     def _opens_gate(self, result: CheckResult) -> bool:
         if result.state is LinkState.SKIPPED or is_network_failure(result):
             return False
-        return not self.yardstick or _host(result.url) in self.yardstick
+        return not self.yardstick or host_of(result.url) in self.yardstick
 
     def add(self, result: CheckResult) -> None:
         if result.url in self.recorded:

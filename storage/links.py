@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from collector.types import CheckResult, Guide, Link, LinkKind, Validators
+from collector.unwrap import host_of
 from storage.engine import Db, session_scope
 from storage.models import GuideRow, Occurrence, Resource, ResultRow
 from storage.state import Verdict
@@ -173,4 +173,4 @@ def answered_hosts(db: Db) -> set[str]:
     """Hosts with a link that answered when last checked: the network-down yardstick."""
     with session_scope(db) as session:
         urls = session.scalars(select(Resource.url).where(Resource.last_ok.is_not(None)))
-        return {host for url in urls if (host := (urlsplit(url).hostname or "").lower())}
+        return {host for url in urls if (host := host_of(url))}
