@@ -21,12 +21,11 @@ from sqlalchemy import Engine
 from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
 from collector.feeds import collect_feed
 from collector.outcomes import SourceKind, SourceOutcome
-from collector.topic_seeds import derive_topics
 from collector.types import FeedState, Paper, Post, Topic
-from config.bundled import bundled_feeds, bundled_topics
+from config.bundled import bundled_feeds
 from config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.clients import USER_AGENT, http_client
-from linkfresh.context import AppContext, is_bundled
+from linkfresh.context import AppContext, default_topics
 from linkfresh.database import locked, opened
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.resource_suggestions import suggest_resources
@@ -98,11 +97,7 @@ def configured_topics(app: AppContext) -> list[Topic]:
     """`[[topics]]`, else the curated list for the bundled guide, else derived from the guides."""
     if app.settings.topics is not None:
         return [to_topic(topic) for topic in app.settings.topics]
-    paths = app.guide_paths()
-    if all(is_bundled(path) for path in paths):
-        return [to_topic(topic) for topic in bundled_topics()]
-    derived = [topic for guide in app.load_guides(paths) for topic in derive_topics(guide)]
-    return list({topic.name: topic for topic in derived}.values())
+    return default_topics(app)
 
 
 def select(names: Sequence[str], known: Sequence[str], what: str) -> set[str]:

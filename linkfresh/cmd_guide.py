@@ -13,12 +13,17 @@ import typer
 from collector.guide import parse_guide
 from collector.guide_io import GuideError, read_guide_text
 from collector.rewrite import rewrite, unified_diff
-from collector.topic_seeds import derive_topics
-from config.bundled import bundled_feeds, bundled_topics
+from config.bundled import bundled_feeds
 from config.loader import CONFIG_FILENAME
 from config.settings import TopicSettings
 from config.starter import starter_config
-from linkfresh.context import AppContext, display_name, is_bundled, write_atomically
+from linkfresh.context import (
+    AppContext,
+    default_topics,
+    display_name,
+    is_bundled,
+    write_atomically,
+)
 from linkfresh.exitcodes import ExitCode, Fail
 from reports.links import group_links, render_links_json, render_links_text, render_links_tsv
 
@@ -133,18 +138,12 @@ def init(
     if output.exists() and not force:
         raise Fail(f"{output} already exists; use --force to overwrite it")
     paths = app.guide_paths(guides)
-    parsed = app.load_guides(paths)
-    if all(is_bundled(path) for path in paths):
-        topics, feeds = bundled_topics(), bundled_feeds()
-    else:
-        topics = [
-            TopicSettings(
-                name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords), section=t.section
-            )
-            for guide in parsed
-            for t in derive_topics(guide)
-        ]
-        feeds = []
+    topics = [
+        TopicSettings(name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords),
+                      section=t.section)
+        for t in default_topics(app, paths)
+    ]
+    feeds = bundled_feeds() if all(is_bundled(path) for path in paths) else []
     base = output.resolve().parent
     names = []
     for path in paths:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.guide_io import GuideError, read_guide
-from collector.types import Guide
-from config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path
+from collector.topic_seeds import derive_topics
+from collector.types import Guide, Topic
+from config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path, bundled_topics
 from config.loader import ConfigError, load_settings
 from config.settings import Settings
 from linkfresh.exitcodes import ExitCode, Fail
@@ -74,6 +75,17 @@ class AppContext:
         ):
             return prefix + str(self.resolve(url[len(prefix) :]))
         return url
+
+
+def default_topics(app: AppContext, paths: list[Path] | None = None) -> list[Topic]:
+    """Topics when the config names none: the curated list for the bundled guide, else one
+    per step of the guides (from their `**Topics:**` bullets), each name once."""
+    paths = app.guide_paths(paths)
+    if all(is_bundled(path) for path in paths):
+        return [Topic(t.name, t.arxiv_query, tuple(t.keywords), t.section)
+                for t in bundled_topics()]
+    derived = [topic for guide in app.load_guides(paths) for topic in derive_topics(guide)]
+    return list({topic.name: topic for topic in derived}.values())
 
 
 def display_name(path: Path) -> str:
