@@ -19,8 +19,7 @@ from collector.checker import Progress, check_links
 from collector.netdown import mark_unverifiable, network_down
 from collector.types import CheckResult, Guide, Link, LinkKind, Validators
 from linkfresh.clients import http_client
-from linkfresh.cmd_guide import warn
-from linkfresh.context import AppContext
+from linkfresh.context import AppContext, load_and_warn
 from linkfresh.exitcodes import ExitCode, Fail
 from reports.check_model import CheckReport, LinkReport
 
@@ -53,14 +52,6 @@ def build_report(
         occurrences[link.url].append(link)
     items = tuple(LinkReport(result, tuple(occurrences[result.url])) for result in results)
     return CheckReport(tuple(guides), started, finished, items, network_down=down)
-
-
-def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
-    parsed = app.load_guides(guides)
-    for guide in parsed:
-        for message in guide.warnings:
-            warn(message)
-    return parsed
 
 
 async def check_until_stopped(

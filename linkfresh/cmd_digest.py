@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from linkfresh.archive_lookup import suggest_snapshots
 from linkfresh.cmd_collect import configured_topics
-from linkfresh.context import AppContext, write_atomically
+from linkfresh.context import AppContext, load_and_warn, write_atomically
 from linkfresh.database import locked, opened
 from linkfresh.digest_stage import (
     Matches,
@@ -24,7 +24,6 @@ from linkfresh.digest_stage import (
     moved_to,
 )
 from linkfresh.exitcodes import ExitCode, Fail
-from linkfresh.pipeline import load_and_warn
 from storage.queries import DigestData, digest_data
 from storage.results import RunOutcome, recorded_run
 from storage.sources import load_suggestions

@@ -22,6 +22,8 @@ from linkfresh.context import (
     default_topics,
     display_name,
     is_bundled,
+    load_and_warn,
+    warn,
     write_atomically,
 )
 from linkfresh.exitcodes import ExitCode, Fail
@@ -42,10 +44,6 @@ class LinksFormat(StrEnum):
     TSV = "tsv"
 
 
-def warn(message: str) -> None:
-    print(f"linkfresh: warning: {message}", file=sys.stderr)
-
-
 def links(
     ctx: typer.Context,
     guides: GuidesArgument = None,
@@ -55,10 +53,7 @@ def links(
 ) -> None:
     """List every link: unwrapped target, URL as written, text, line and section."""
     app: AppContext = ctx.obj
-    parsed = app.load_guides(guides)
-    for guide in parsed:
-        for message in guide.warnings:
-            warn(message)
+    parsed = load_and_warn(app, guides)
     entries = group_links(link for guide in parsed for link in guide.links)
     renderer = {
         LinksFormat.TEXT: render_links_text,

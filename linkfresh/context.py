@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,19 @@ class AppContext:
         ):
             return prefix + str(self.resolve(url[len(prefix) :]))
         return url
+
+
+def warn(message: str) -> None:
+    print(f"linkfresh: warning: {message}", file=sys.stderr)
+
+
+def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
+    """`app.load_guides`, printing each guide's warnings (encoding, front matter)."""
+    parsed = app.load_guides(guides)
+    for guide in parsed:
+        for message in guide.warnings:
+            warn(message)
+    return parsed
 
 
 def default_topics(app: AppContext, paths: list[Path] | None = None) -> list[Topic]:

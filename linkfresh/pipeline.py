@@ -24,10 +24,9 @@ from linkfresh.checking import (
     check_once,
     check_until_stopped,
     http_links,
-    load_and_warn,
     utcnow,
 )
-from linkfresh.context import AppContext
+from linkfresh.context import AppContext, load_and_warn
 from linkfresh.recording import GatedRecorder
 from reports.check_model import CheckReport
 from storage.links import answered_hosts, due_urls, latest_results, sync_guide, validators
@@ -36,7 +35,7 @@ from storage.state import StateRules
 
 # The stateless pieces live in `linkfresh.checking` (no storage imports); re-exported here.
 __all__ = ["CheckStage", "Clock", "build_report", "check_once", "check_stage", "http_links",
-           "load_and_warn", "utcnow"]
+           "utcnow"]
 
 
 @dataclass(frozen=True)
