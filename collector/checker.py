@@ -9,6 +9,7 @@ import asyncio
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import httpx
 from collector.fetch import Answer, fetch, host_key
 from collector.hostlimits import HostLimits, Sleep
 from collector.http import fetchable
+from collector.order import host_queues, worker_starts
 from collector.retry import Failure, Retry, parse_retry_after, retry_plan
 from collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from collector.verdict import judge, needs_probe
@@ -189,6 +191,7 @@ async def check_urls(
     settings: CheckSettings,
     *,
     validators: Mapping[str, Validators] | None = None,
+    expected_seconds: Mapping[str, float] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _utcnow,
     clock: Callable[[], float] = time.monotonic,
@@ -199,6 +202,7 @@ async def check_urls(
 
     Returns one result per distinct URL, in first-seen order. Non-http and excluded URLs
     are `skipped` and never fetched. `validators` are keyed by URL without fragment.
+    `expected_seconds` (how long URLs took last time) starts the slowest first.
     Each host is worked by at most `per_host` workers, so a link's deadline starts when
     its check starts, not while it queues behind its host's other links.
     """
@@ -224,11 +228,12 @@ async def check_urls(
     by_host: dict[str, list[str]] = {}
     for request_url in groups:
         by_host.setdefault(host_key(request_url), []).append(request_url)
+    queues = host_queues(by_host, _by_request_url(expected_seconds or {}))
     run_end = clock() + settings.run_deadline
 
-    async def worker(queue: list[str]) -> None:
+    async def worker(queue: deque[str]) -> None:
         while queue:
-            request_url = queue.pop(0)
+            request_url = queue.popleft()
             remaining = run_end - clock()
             if remaining <= 0:
                 for fragment in sorted(groups[request_url]):
@@ -242,11 +247,20 @@ async def check_urls(
                                                       deadline):
                 record(result)
 
+    lengths = {host: len(queue) for host, queue in queues.items()}
     async with asyncio.TaskGroup() as tasks:
-        for queue in by_host.values():
-            for _ in range(min(settings.per_host, len(queue))):
-                tasks.create_task(worker(queue))
+        for host in worker_starts(lengths, settings.per_host):
+            tasks.create_task(worker(queues[host]))
     return [found[url] for url in ordered]
+
+
+def _by_request_url(seconds: Mapping[str, float]) -> dict[str, float]:
+    """Timings keyed by URL as linked (#fragment included) folded onto the fetched URL."""
+    folded: dict[str, float] = {}
+    for url, value in seconds.items():
+        request_url = urldefrag(url).url
+        folded[request_url] = max(value, folded.get(request_url, 0.0))
+    return folded
 
 
 async def check_links(
@@ -255,6 +269,7 @@ async def check_links(
     settings: CheckSettings,
     *,
     validators: Mapping[str, Validators] | None = None,
+    expected_seconds: Mapping[str, float] | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] = _utcnow,
     clock: Callable[[], float] = time.monotonic,
@@ -278,7 +293,8 @@ async def check_links(
         if link.disabled and link.url not in wanted:
             skipped.setdefault(link.url, "disabled inline in the guide")
     checked = await check_urls(list(wanted), client, settings, validators=validators,
-                               progress=progress, now=now, clock=clock, sleep=sleep, rng=rng)
+                               expected_seconds=expected_seconds, progress=progress, now=now,
+                               clock=clock, sleep=sleep, rng=rng)
     at = now()
     results = {r.url: r for r in checked}
     for url, reason in skipped.items():

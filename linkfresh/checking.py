@@ -57,14 +57,17 @@ def build_report(
 async def check_until_stopped(
     links: list[Link], client: httpx.AsyncClient | None, app: AppContext,
     validators_by_url: dict[str, Validators], progress: Progress | None,
-    stop: threading.Event | None, clock: Clock,
+    stop: threading.Event | None, clock: Clock, expected_seconds: dict[str, float] | None = None,
 ) -> tuple[list[CheckResult], bool]:
-    """Run the check; if `stop` is set, cancel it (results so far were already recorded)."""
+    """Run the check; if `stop` is set, cancel it (results so far were already recorded).
+
+    `expected_seconds` (how long each URL took last time) starts the slowest links first.
+    """
     settings = app.settings.check
     async with client or http_client(settings) as http:
         task = asyncio.ensure_future(
-            check_links(links, http, settings, validators=validators_by_url, progress=progress,
-                        now=clock)
+            check_links(links, http, settings, validators=validators_by_url,
+                        expected_seconds=expected_seconds, progress=progress, now=clock)
         )
         while stop is not None and not task.done():
             if stop.is_set():

@@ -29,7 +29,14 @@ from linkfresh.checking import (
 from linkfresh.context import AppContext, load_and_warn
 from linkfresh.recording import GatedRecorder
 from reports.check_model import CheckReport
-from storage.links import answered_hosts, due_urls, latest_results, sync_guide, validators
+from storage.links import (
+    answered_hosts,
+    due_urls,
+    last_elapsed,
+    latest_results,
+    sync_guide,
+    validators,
+)
 from storage.results import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
 from storage.state import StateRules
 
@@ -89,7 +96,8 @@ def check_stage(
 
         try:
             results, stopped = asyncio.run(check_until_stopped(
-                to_check, client, app, validators(engine, due), on_result, stop, clock))
+                to_check, client, app, validators(engine, due), on_result, stop, clock,
+                expected_seconds=last_elapsed(engine, due)))
         except BaseException:
             # What the check confirmed before it failed is true evidence: keep it.
             recorder.finish(network_down=not recorder.open)

@@ -149,6 +149,20 @@ def validators(db: Db, urls: Iterable[str]) -> dict[str, Validators]:
     return found
 
 
+def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
+    """Seconds each URL's latest check took (URLs never checked are absent)."""
+    found: dict[str, float] = {}
+    with session_scope(db) as session:
+        for chunk in _chunks(sorted(set(urls))):
+            rows = session.execute(
+                select(Resource.url, ResultRow.elapsed_ms)
+                .join(ResultRow, ResultRow.id == Resource.latest_result_id)
+                .where(Resource.url.in_(chunk))
+            )
+            found.update({url: (elapsed or 0) / 1000 for url, elapsed in rows})
+    return found
+
+
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
     for start in range(0, len(items), size):

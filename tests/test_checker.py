@@ -351,6 +351,15 @@ def test_per_host_concurrency_is_respected(new_server: NewServer) -> None:
     assert peak[0] <= 2
 
 
+def test_slowest_url_last_time_is_requested_first(new_server: NewServer) -> None:
+    server = new_server()
+    urls = [server.route(f"/order{i}", html_page("p")) for i in range(4)]
+    settings = FAST.model_copy(update={"concurrency": 1, "per_host": 1})
+    check(urls, settings, expected_seconds={f"{urls[2]}#part": 3.0, urls[1]: 0.5})
+    order = [request.path for request in server.requests if request.path.startswith("/order")]
+    assert order == ["/order2", "/order1", "/order0", "/order3"]
+
+
 def test_progress_is_reported_per_result(new_server: NewServer) -> None:
     server = new_server()
     urls = [server.route(f"/prog{i}", html_page("p")) for i in range(3)]

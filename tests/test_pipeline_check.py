@@ -69,6 +69,24 @@ def test_second_check_skips_recently_ok_links_but_reports_them(
     assert all(run.outcome == "ok" for run in summary.runs)
 
 
+def test_a_link_slow_last_time_is_started_first(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (workdir / "linkfresh.toml").open("a") as config:
+        config.write("concurrency = 1\nper_host = 1\n")
+    server = new_server()
+    fast = [server.route(f"/lpt/fast{n}", html_page("Fast")) for n in range(3)]
+    slow = server.route("/lpt/slow", Reply(200, {"Content-Type": "text/html"}, "<title>S</title>",
+                                           delay=0.3))
+    name = write_guide(workdir, *fast, slow)
+    assert run_cli(capsys, "check", name).code == 0
+    assert run_cli(capsys, "check", name, "--full").code == 0
+    paths = [request.path for request in server.requests if request.path.startswith("/lpt/")]
+    assert paths[:4] == ["/lpt/fast0", "/lpt/fast1", "/lpt/fast2", "/lpt/slow"]  # guide order
+    assert paths[4] == "/lpt/slow"  # the slowest last time goes first
+    assert sorted(paths[5:]) == ["/lpt/fast0", "/lpt/fast1", "/lpt/fast2"]
+
+
 def test_conditional_request_304_counts_as_ok(
     workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

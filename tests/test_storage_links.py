@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from collector.types import LinkState
-from storage.links import due_urls, sync_guide, validators
+from storage.links import due_urls, last_elapsed, sync_guide, validators
 from storage.models import Occurrence, ResultRow
 from storage.overview import link_history
 from storage.results import ResultWriter, record_batch, start_run, thin
@@ -73,6 +73,14 @@ def test_validators_round_trip_and_304_keeps_them(tmp_path: Path) -> None:
     history = link_history(engine, A)
     assert history is not None and history.content_changed_at == T0 + hours(72)
     assert validators(engine, [A])[A].etag == '"v2"'
+
+
+def test_last_elapsed_is_the_latest_checks_time(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    record_batch(engine, None, [result(A, LinkState.OK, T0, elapsed_ms=9000)], RULES)
+    record_batch(engine, None, [result(A, LinkState.OK, T0 + hours(24), elapsed_ms=2500),
+                                result(B, LinkState.OK, T0 + hours(24), elapsed_ms=40)], RULES)
+    assert last_elapsed(engine, [A, B, C]) == {A: 2.5, B: 0.04}
 
 
 def test_network_down_batches_store_nothing(tmp_path: Path) -> None:
