@@ -41,7 +41,10 @@ sys.path.insert(0, str(BENCH))
 
 from corpus import generate  # noqa: E402
 
-TOOLS = ("linkfresh", "linkchecker", "markdown-link-check", "linkinator")
+TOOLS = ("linkfresh", "linkfresh-warm", "linkchecker", "markdown-link-check", "linkinator",
+         "floor")
+# Not link checkers: rows that put the others' times in context (no target applies to them).
+REFERENCES = ("floor",)
 LINKFRESH = ROOT / ".venv" / "bin" / "linkfresh"
 LINKCHECKER = BENCH / ".venvs" / "linkchecker" / "bin" / "linkchecker"
 MLC = BENCH / "node_modules" / ".bin" / "markdown-link-check"
@@ -190,7 +193,9 @@ def tool_versions() -> dict[str, str]:
 
 def available(tool: str) -> str | None:
     """None when the tool can run, else why not."""
-    if tool == "linkfresh":
+    if tool == "floor":
+        return None
+    if tool in ("linkfresh", "linkfresh-warm"):
         if not LINKFRESH.exists():
             return "not installed (.venv/bin/linkfresh)"
         done = subprocess.run([str(LINKFRESH), "check", "--help"], capture_output=True,
@@ -203,6 +208,24 @@ def available(tool: str) -> str | None:
 def tool_command(tool: str, corpus: Path, work: Path, opts: argparse.Namespace) -> list[str]:
     """Write the tool's config into `work` and return its command line."""
     timeout = opts.read_timeout
+    if tool == "floor":
+        return [sys.executable, str(BENCH / "floor.py"), str(corpus), "--concurrency",
+                str(opts.concurrency), "--per-host", str(opts.per_host)]
+    if tool == "linkfresh-warm":
+        # The way cron and CI-with-cache users run it: the database of an earlier run is there
+        # (run_tool primes it, unmeasured), `--full` fetches every link again anyway; what the
+        # history adds is the order (slowest last time first).
+        config = work / "linkfresh-warm.toml"
+        config.write_text(
+            f'database = "sqlite:///{work / "linkfresh.db"}"\n'
+            "[check]\n"
+            "allow_private = true\n"
+            f"concurrency = {opts.concurrency}\n"
+            f"per_host = {opts.per_host}\n"
+            f"read_timeout = {timeout:g}\n"
+        )
+        return [str(LINKFRESH), "--config", str(config), "check", str(corpus), "--format", "json",
+                "--full"]
     if tool == "linkfresh":
         config = work / "linkfresh.toml"
         config.write_text(
@@ -263,7 +286,9 @@ def reported_broken(tool: str, stdout: Path) -> set[str] | None:
     """Unique URLs (as written, fragment kept) the tool called broken; None if unreadable."""
     try:
         text = stdout.read_text(encoding="utf-8", errors="replace")
-        if tool == "linkfresh":
+        if tool == "floor":
+            return None
+        if tool in ("linkfresh", "linkfresh-warm"):
             return _linkfresh_broken(json.loads(text))
         if tool == "linkinator":
             data = json.loads(text[text.index("{"):])
@@ -329,6 +354,8 @@ def request_metrics(stats: dict, manifest: dict) -> dict[str, object]:
         if unique_pages else None,
         "endless_streams": stats["endless_started"],
         "endless_mb_served": stats["endless_bytes"] / MB,
+        "max_in_flight": stats.get("max_in_flight"),
+        "timeline": stats.get("timeline", {}),
     }
 
 
@@ -338,6 +365,9 @@ def run_tool(tool: str, corpus: Path, manifest: dict, work: Path, web: SimWebPro
     stats_file, out, err = (work / f"{tool}.stats.json", work / f"{tool}.out", work / f"{tool}.err")
     for stale in work.glob("linkfresh.db*"):  # never let a cached verdict stand in for a fetch
         stale.unlink()
+    if tool == "linkfresh-warm":  # the earlier run whose history the measured one uses
+        subprocess.run(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
     load_before = os.getloadavg()[0]
     web.reset()
     server_cpu = web.cpu_seconds()
@@ -442,14 +472,15 @@ def render_markdown(report: dict) -> str:
             "",
             "| tool | wall s | links/s | time vs linkfresh | requests / unique URL "
             "| requests / unique healthy page | peak RSS MB (largest process) "
-            "| peak RSS MB (process tree) | CPU s | broken reported (expected found) | exit |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            "| peak RSS MB (process tree) | CPU s | most requests in flight (server) "
+            "| broken reported (expected found) | exit |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         base = next((r for r in scenario["results"]
                      if r["tool"] == "linkfresh" and "wall_s" in r and not r["timed_out"]), None)
         for r in scenario["results"]:
             if "skipped" in r:
-                lines.append(f"| {r['tool']} | {r['skipped']} | | | | | | | | | |")
+                lines.append(f"| {r['tool']} | {r['skipped']} | | | | | | | | | | |")
                 continue
             ratio = (f"{r['wall_s'] / base['wall_s']:.1f}x" if base else "-")
             exit_text = "timeout" if r["timed_out"] else str(r["exit_code"])
@@ -463,7 +494,8 @@ def render_markdown(report: dict) -> str:
                 f"| {_fmt(r['requests_per_unique_url'], '.2f')} "
                 f"| {_fmt(r['requests_per_unique_healthy'], '.2f')} "
                 f"| {r['max_rss_mb']:.0f} | {r['tree_peak_rss_mb']:.0f} "
-                f"| {r['cpu_user_s'] + r['cpu_sys_s']:.1f} | {broken} | {exit_text} |")
+                f"| {r['cpu_user_s'] + r['cpu_sys_s']:.1f} | {_fmt(r.get('max_in_flight'))} "
+                f"| {broken} | {exit_text} |")
         lines.append("")
         lines.append("Requests by path and method (server counters):")
         lines.append("")
@@ -475,11 +507,25 @@ def render_markdown(report: dict) -> str:
                              f"{r['connections']} connections; endless streams opened "
                              f"{r['endless_streams']}, {r['endless_mb_served']:.0f} MB served; "
                              f"load average before {r['load_1min_before']:.2f}")
+        lines += ["", "Server-side timeline (seconds after the first request arrived; "
+                  "`bulk done` is the last arrival of a non-slow request):", ""]
+        for r in scenario["results"]:
+            timeline = r.get("timeline") or {}
+            if timeline:
+                slow = timeline["slow_arrivals_s"]
+                lines.append(f"- {r['tool']}: last answer {timeline['last_answer_s']:.2f}, "
+                             f"bulk done {timeline['bulk_last_arrival_s']:.2f}, "
+                             f"slow pages arrived {slow[0]:.2f}-{slow[-1]:.2f}, "
+                             f"at most {r['max_in_flight']} requests in flight"
+                             if slow else f"- {r['tool']}: {timeline}")
         lines.append("")
     lines += ["## Targets (issue 3; reported, not asserted)", ""]
     lines += [f"- {item}" for item in report["targets"]]
     lines.append("")
     return "\n".join(lines)
+
+
+OURS = ("linkfresh", "linkfresh-warm")
 
 
 def targets(report: dict) -> list[str]:
@@ -491,13 +537,15 @@ def targets(report: dict) -> list[str]:
         if not mine:
             out.append(f"{n} links: linkfresh did not run")
             continue
-        for tool, r in results.items():
-            if tool == "linkfresh":
-                continue
-            ratio = r["wall_s"] / mine["wall_s"]
-            state = "timed out" if r["timed_out"] else f"{ratio:.1f}x linkfresh's time"
-            verdict = "met" if ratio > 1 or r["timed_out"] else "NOT met"
-            out.append(f"{n} links: faster than {tool}: {verdict} ({state})")
+        for ours in (tool for tool in OURS if tool in results):
+            base = results[ours]
+            for tool, r in results.items():
+                if tool in (*OURS, *REFERENCES):
+                    continue
+                ratio = r["wall_s"] / base["wall_s"]
+                state = "timed out" if r["timed_out"] else f"{ratio:.1f}x {ours}'s time"
+                verdict = "met" if ratio > 1 or r["timed_out"] else "NOT met"
+                out.append(f"{n} links: {ours} faster than {tool}: {verdict} ({state})")
         per_healthy = mine["requests_per_unique_healthy"]
         out.append(f"{n} links: <= 1.1 requests per unique healthy link: "
                    f"{'met' if per_healthy is not None and per_healthy <= 1.1 else 'NOT met'} "

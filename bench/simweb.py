@@ -89,6 +89,8 @@ class SimWeb:
         self.endless_started = 0
         self.endless_bytes = 0
         self.endless_capped = 0
+        self.in_flight = self.max_in_flight = 0
+        self.timeline: list[tuple[float, float, str]] = []  # (arrived, answered, kind)
         self.started = time.monotonic()
         self.stop = asyncio.Event()
         # LinkChecker applies its maxrequestspersecond only to servers that send a "LinkChecker"
@@ -141,6 +143,17 @@ class SimWeb:
         is_head = method == "HEAD"
 
         kind, _, n = path.strip("/").partition("/")
+        arrived = time.monotonic()
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(host, path, kind, n, is_head, keep_alive, writer)
+        finally:
+            self.in_flight -= 1
+            self.timeline.append((arrived, time.monotonic(), kind))
+
+    async def _answer(self, host: str, path: str, kind: str, n: str, is_head: bool,
+                      keep_alive: bool, writer: asyncio.StreamWriter) -> bool:
         delay = self.slow_latency if kind == "slow" else self.latency
         if delay and path != "/robots.txt":
             await asyncio.sleep(delay)
@@ -241,6 +254,8 @@ class SimWeb:
         self.hits.clear()
         self.connections = self.bytes_sent = 0
         self.endless_started = self.endless_bytes = self.endless_capped = 0
+        self.max_in_flight = 0
+        self.timeline.clear()
 
     def stats(self) -> dict[str, object]:
         hits: dict[str, dict[str, int]] = {}
@@ -257,6 +272,23 @@ class SimWeb:
             "endless_bytes": self.endless_bytes,
             "endless_capped": self.endless_capped,
             "hits": hits,
+            "max_in_flight": self.max_in_flight,
+            "timeline": self.timeline_summary(),
+        }
+
+    def timeline_summary(self) -> dict[str, object]:
+        """When requests arrived, relative to the first one: where a checker's time went."""
+        if not self.timeline:
+            return {}
+        first = min(arrived for arrived, _, _ in self.timeline)
+        last = max(answered for _, answered, kind in self.timeline if kind != "endless")
+        bulk = sorted(arrived - first for arrived, _, kind in self.timeline
+                      if kind not in ("slow", "endless"))
+        slow = sorted(arrived - first for arrived, _, kind in self.timeline if kind == "slow")
+        return {
+            "last_answer_s": round(last - first, 3),
+            "bulk_last_arrival_s": round(bulk[-1], 3) if bulk else None,
+            "slow_arrivals_s": [round(t, 3) for t in slow],
         }
 
 
