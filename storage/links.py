@@ -9,8 +9,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from collector.types import CheckResult, Guide, Link, LinkKind, Validators
@@ -19,6 +20,8 @@ from storage.engine import Db, session_scope
 from storage.models import GuideRow, Occurrence, Resource, ResultRow
 from storage.state import Verdict
 from storage.views import result_from
+
+T = TypeVar("T")
 
 # Failing links are rechecked on every run, whatever `recheck_after` says: the sooner the
 # second failure is seen, the sooner it is confirmed (or cleared).
@@ -52,7 +55,12 @@ def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> di
 
 
 def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
-    """Make the stored occurrences of `guide` match its links as parsed now."""
+    """Make the stored occurrences of `guide` match its links as parsed now.
+
+    Written with SQL statements rather than ORM objects: a guide of 10,000 links is synced
+    on every run, and loading and diffing 10,000 ORM rows took about a second.
+    """
+    table = Occurrence.__table__
     with session_scope(db) as session:
         row = session.scalars(select(GuideRow).where(GuideRow.name == guide.path)).one_or_none()
         if row is None:
@@ -62,44 +70,52 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
         row.title, row.synced_at = guide.title, now
         ids = ensure_resources(session, (link.url for link in guide.links), now)
         existing = {
-            (occ.resource_id, occ.written_url, occ.seq): occ
-            for occ in session.scalars(select(Occurrence).where(Occurrence.guide_id == row.id))
+            (resource_id, written_url, seq): (occ_id, retired_at)
+            for occ_id, resource_id, written_url, seq, retired_at in session.execute(
+                select(table.c.id, table.c.resource_id, table.c.written_url, table.c.seq,
+                       table.c.retired_at).where(table.c.guide_id == row.id))
         }
         seen: Counter[tuple[int, str]] = Counter()
-        added = revived = kept = 0
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        revived = 0
         for link in guide.links:
             resource_id = ids[link.url]
             seq = seen[(resource_id, link.written_url)]
             seen[(resource_id, link.written_url)] += 1
-            occ = existing.pop((resource_id, link.written_url, seq), None)
-            if occ is None:
-                # Lists passed explicitly: pydantic's default_factory path costs ~1 ms a row.
-                occ = Occurrence(guide_id=row.id, resource_id=resource_id, seq=seq,
-                                 written_url=link.written_url, target=link.target,
-                                 first_seen=now, last_seen=now, section=[], unwrapped_by=[],
-                                 flags=[])
-                session.add(occ)
-                added += 1
-            elif occ.retired_at is not None:
-                occ.retired_at = None
-                revived += 1
+            found = existing.pop((resource_id, link.written_url, seq), None)
+            if found is None:
+                inserts.append({"guide_id": row.id, "resource_id": resource_id, "seq": seq,
+                                "written_url": link.written_url, "first_seen": now,
+                                "retired_at": None, **_described(link, now)})
             else:
-                kept += 1
-            _describe(occ, link, now)
-        retired = 0
-        for occ in existing.values():
-            if occ.retired_at is None:
-                occ.retired_at = now
-                retired += 1
-    return SyncSummary(guide.path, added, revived, retired, kept)
+                occ_id, retired_at = found
+                revived += retired_at is not None
+                updates.append({"occ_id": occ_id, "retired_at": None, **_described(link, now)})
+        if inserts:
+            session.execute(insert(table), inserts)
+        if updates:
+            columns = [name for name in updates[0] if name != "occ_id"]
+            session.execute(
+                update(table).where(table.c.id == bindparam("occ_id"))
+                .values({name: bindparam(name) for name in columns}),
+                updates,
+            )
+        to_retire = [occ_id for occ_id, retired_at in existing.values() if retired_at is None]
+        for chunk in _chunks(to_retire):
+            session.execute(update(table).where(table.c.id.in_(chunk)).values(retired_at=now))
+    return SyncSummary(guide.path, len(inserts), revived, len(to_retire),
+                       len(updates) - revived)
 
 
-def _describe(occ: Occurrence, link: Link, now: datetime) -> None:
-    occ.target, occ.text, occ.line = link.target, link.text, link.line
-    occ.section = list(link.section)
-    occ.kind, occ.source = str(link.kind), str(link.source)
-    occ.unwrapped_by, occ.flags = list(link.unwrapped_by), list(link.flags)
-    occ.disabled, occ.last_seen = link.disabled, now
+def _described(link: Link, now: datetime) -> dict[str, object]:
+    """The columns of an occurrence that follow the guide as written now."""
+    return {
+        "target": link.target, "text": link.text, "line": link.line,
+        "section": list(link.section), "kind": str(link.kind), "source": str(link.source),
+        "unwrapped_by": list(link.unwrapped_by), "flags": list(link.flags),
+        "disabled": link.disabled, "last_seen": now,
+    }
 
 
 def due_urls(
@@ -163,7 +179,7 @@ def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+def _chunks(items: list[T], size: int = 500) -> Iterable[list[T]]:
     # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
     for start in range(0, len(items), size):
         yield items[start : start + size]
