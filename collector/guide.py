@@ -255,7 +255,8 @@ class _Walker:
             return span.end
         for span in inline_destinations(self.text, cursor, end):
             raw = self._raw(span)
-            if _MD.normalizeLink(unescapeAll(raw)) == href:
+            # Most destinations are written as markdown-it normalises them: skip the work.
+            if raw == href or _MD.normalizeLink(unescapeAll(raw)) == href:
                 self._add(span, unescapeAll(raw), text, LinkSource.INLINE)
                 return span.end
         for span in self.references.values():
