@@ -546,6 +546,16 @@ def targets(report: dict) -> list[str]:
                 state = "timed out" if r["timed_out"] else f"{ratio:.1f}x {ours}'s time"
                 verdict = "met" if ratio > 1 or r["timed_out"] else "NOT met"
                 out.append(f"{n} links: {ours} faster than {tool}: {verdict} ({state})")
+        floor = results.get("floor")
+        if floor:
+            out.append(f"{n} links: linkfresh's time over the floor's (same limits, no judging): "
+                       f"{mine['wall_s'] / floor['wall_s']:.2f}x")
+            for tool, r in results.items():
+                if tool not in (*OURS, *REFERENCES) and r["wall_s"] < floor["wall_s"]:
+                    out.append(f"{n} links: {tool} ({r['wall_s']:.2f} s) beat the floor "
+                               f"({floor['wall_s']:.2f} s) with up to {r['max_in_flight']} "
+                               "requests in flight: no checker keeping to 64 and taking "
+                               "the links in guide order could")
         per_healthy = mine["requests_per_unique_healthy"]
         out.append(f"{n} links: <= 1.1 requests per unique healthy link: "
                    f"{'met' if per_healthy is not None and per_healthy <= 1.1 else 'NOT met'} "
