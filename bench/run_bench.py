@@ -42,7 +42,7 @@ sys.path.insert(0, str(BENCH))
 from corpus import generate  # noqa: E402
 
 TOOLS = ("linkfresh", "linkfresh-warm", "linkchecker", "markdown-link-check", "linkinator",
-         "floor")
+         "linkinator-limited", "floor")
 # Not link checkers: rows that put the others' times in context (no target applies to them).
 REFERENCES = ("floor",)
 LINKFRESH = ROOT / ".venv" / "bin" / "linkfresh"
@@ -201,7 +201,8 @@ def available(tool: str) -> str | None:
         done = subprocess.run([str(LINKFRESH), "check", "--help"], capture_output=True,
                               timeout=60, stdin=subprocess.DEVNULL)
         return None if done.returncode == 0 else "`linkfresh check` not available yet"
-    path = {"linkchecker": LINKCHECKER, "markdown-link-check": MLC, "linkinator": LINKINATOR}[tool]
+    path = {"linkchecker": LINKCHECKER, "markdown-link-check": MLC, "linkinator": LINKINATOR,
+            "linkinator-limited": LINKINATOR}[tool]
     return None if path.exists() else f"not installed (run bench/setup.sh): {path}"
 
 
@@ -270,12 +271,27 @@ def tool_command(tool: str, corpus: Path, work: Path, opts: argparse.Namespace) 
             "aliveStatusCodes": [200, 206],
         }, indent=1))
         return [str(MLC), "-q", "-c", str(config), str(corpus)]
-    if tool == "linkinator":
+    if tool in ("linkinator", "linkinator-limited"):
         command = [str(LINKINATOR), str(corpus), "--markdown", "--concurrency",
                    str(opts.concurrency), "--timeout", str(int(timeout * 1000)),
                    "--format", "json"]
         return command if opts.no_fragments else [*command, "--check-fragments"]
     raise ValueError(tool)
+
+
+def tool_environment(tool: str, opts: argparse.Namespace) -> dict[str, str]:
+    """The environment a tool runs in: ours, plus the in-flight limit for linkinator-limited.
+
+    linkinator 7.6.1 starts each check before its queue applies --concurrency; the preload
+    holds Node's fetch to the limits linkfresh keeps (bench/limit_in_flight.cjs).
+    """
+    env = dict(os.environ)
+    if tool == "linkinator-limited":
+        env["NODE_PATH"] = str(BENCH / "node_modules")
+        env["NODE_OPTIONS"] = f"--require {BENCH / 'limit_in_flight.cjs'}"
+        env["BENCH_MAX_IN_FLIGHT"] = str(opts.concurrency)
+        env["BENCH_PER_ORIGIN"] = str(opts.per_host)
+    return env
 
 
 def _strip_fragment(url: str) -> str:
@@ -290,7 +306,7 @@ def reported_broken(tool: str, stdout: Path) -> set[str] | None:
             return None
         if tool in ("linkfresh", "linkfresh-warm"):
             return _linkfresh_broken(json.loads(text))
-        if tool == "linkinator":
+        if tool in ("linkinator", "linkinator-limited"):
             data = json.loads(text[text.index("{"):])
             return {link["url"] for link in data.get("links", []) if link.get("state") == "BROKEN"
                     and link["url"].startswith("http://127.")}
@@ -375,7 +391,7 @@ def run_tool(tool: str, corpus: Path, manifest: dict, work: Path, web: SimWebPro
         [sys.executable, str(Path(__file__).resolve()), "_measure", "--timeout", str(timeout),
          "--stats", str(stats_file), "--stdout", str(out), "--stderr", str(err),
          "--cwd", str(work), "--", *command],
-        check=True, stdin=subprocess.DEVNULL)
+        check=True, stdin=subprocess.DEVNULL, env=tool_environment(tool, opts))
     time.sleep(0.5)  # let the server finish counting requests still in flight
     result: dict[str, object] = {"tool": tool, "command": shlex.join(command),
                                  "load_1min_before": load_before}
