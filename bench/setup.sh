@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the comparison link checkers for bench/run_bench.py, isolated from the project venv:
 #   LinkChecker (PyPI)                 -> bench/.venvs/linkchecker
-#   linkinator, markdown-link-check    -> bench/node_modules (versions pinned in bench/package.json)
+#   linkinator, markdown-link-check    -> bench/node_modules (versions pinned in bench/package.json,
+#   with undici for the linkinator-limited row: bench/limit_in_flight.cjs)
 # linkfresh itself is the project's own venv (.venv), installed as the README says.
 # Re-running is cheap: each step is skipped when its tool is already there.
 set -euo pipefail
