@@ -110,13 +110,17 @@ def select(names: Sequence[str], known: Sequence[str], what: str) -> set[str]:
     return set(names)
 
 
+def configured_feeds(app: AppContext) -> list[FeedSettings]:
+    """The `[[feeds]]` of the configuration, or the bundled ones when it names none."""
+    return app.settings.feeds if app.settings.feeds is not None else bundled_feeds()
+
+
 def plan_collect(app: AppContext, topics: Sequence[str] = (),
                  sources: Sequence[str] = ()) -> CollectPlan:
     """Resolve `--topic` / `--source` names against the configuration; unknown ones are a
     usage error (`Fail`, exit 2) that lists the known names."""
-    settings = app.settings
     every_topic = configured_topics(app)
-    feeds = settings.feeds if settings.feeds is not None else bundled_feeds()
+    feeds = configured_feeds(app)
     chosen_topics = select(topics, [t.name for t in every_topic], "topic")
     chosen_sources = select(sources, [ARXIV_SOURCE, *(f.name for f in feeds)], "source")
     arxiv_topics = [t for t in every_topic if t.name in chosen_topics and t.arxiv_query]

@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 
 from linkfresh.archive_lookup import suggest_snapshots
-from linkfresh.cmd_collect import configured_topics
+from linkfresh.cmd_collect import configured_feeds, configured_topics
 from linkfresh.context import AppContext, load_and_warn, write_atomically
 from linkfresh.database import locked, opened
 from linkfresh.digest_stage import (
@@ -44,8 +44,9 @@ def digest_stage(
         data = digest_data(engine, start, end)
         topics = [topic.name for topic in configured_topics(app)]
         snapshots, matches = _suggestions(app, engine, data, end)
+        feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
-                             snapshots=snapshots, matches=matches)
+                             snapshots=snapshots, matches=matches, feed_urls=feed_urls)
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
         if (files.path.exists() and not force
                 and files.path.read_text(encoding="utf-8") != files.text):

@@ -118,23 +118,29 @@ def wrapper_updates(guides: Iterable[Guide]) -> list[LinkUpdate]:
     ]
 
 
-def failed_source(failure: SourceFailure, times: int = 1) -> FailedSource:
+def failed_source(failure: SourceFailure, times: int = 1, url: str | None = None) -> FailedSource:
     """One line per source: arXiv runs are stored as `arxiv:<topic>`, shown as the topic."""
     is_arxiv = failure.source.startswith("arxiv:")
     name = failure.source.removeprefix("arxiv:") if is_arxiv else failure.source
     reason = failure.reason or "failed"
     if times > 1:
         reason += f" (failed {times} times)"
-    return FailedSource("arxiv" if is_arxiv else "feed", name, reason)
+    return FailedSource("arxiv" if is_arxiv else "feed", name, reason,
+                        None if is_arxiv else url)
 
 
-def failed_sources(failures: Iterable[SourceFailure]) -> list[FailedSource]:
+def failed_sources(
+    failures: Iterable[SourceFailure], feed_urls: Mapping[str, str] | None = None
+) -> list[FailedSource]:
     """Each failing source once, with its latest reason: a feed that failed on every collect
-    of the week is one source failed, not one per run."""
+    of the week is one source failed, not one per run. `feed_urls` (name -> configured URL)
+    lets the reader open a failed feed."""
     by_source: dict[str, list[SourceFailure]] = {}
     for failure in sorted(failures, key=lambda failure: failure.at):
         by_source.setdefault(failure.source, []).append(failure)
-    return [failed_source(runs[-1], len(runs)) for runs in by_source.values()]
+    urls = feed_urls or {}
+    return [failed_source(runs[-1], len(runs), urls.get(source))
+            for source, runs in by_source.items()]
 
 
 def make_digest(
@@ -145,6 +151,7 @@ def make_digest(
     per_topic: int,
     snapshots: Snapshots | None = None,
     matches: Matches | None = None,
+    feed_urls: Mapping[str, str] | None = None,
 ) -> Digest:
     """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
     snapshots, matches = snapshots or {}, matches or {}
@@ -169,7 +176,7 @@ def make_digest(
         posts=data.posts,
         topics=topics,
         unlinked=unlinked,
-        failed_sources=failed_sources(data.failed_sources),
+        failed_sources=failed_sources(data.failed_sources, feed_urls),
         per_topic=per_topic,
     )
 

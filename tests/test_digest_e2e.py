@@ -158,8 +158,9 @@ def test_the_week_as_the_stages_recorded_it(week: SeededWeek) -> None:
         "https://huggingface.co/docs/transformers/v4.35.2/en/training", "301")]
     assert [(u["url"], u["status"]) for u in digest["unverified"]["items"]] == [
         ("https://huggingface.co/models", 403)]
-    assert digest["failed_sources"] == [{"kind": "feed", "name": "Google AI Blog",
-                                         "reason": "HTTP 404 (failed 2 times)", "url": None}]
+    assert digest["failed_sources"] == [{
+        "kind": "feed", "name": "Google AI Blog", "reason": "HTTP 404 (failed 2 times)",
+        "url": "https://ai.googleblog.com/feeds/posts/default"}]  # the configured feed URL
 
 
 def test_a_new_version_is_not_a_second_paper(week: SeededWeek) -> None:
