@@ -118,6 +118,30 @@ def wrapper_updates(guides: Iterable[Guide]) -> list[LinkUpdate]:
     ]
 
 
+def merged_updates(
+    wrappers: Sequence[LinkUpdate], redirects: Sequence[LinkUpdate]
+) -> list[LinkUpdate]:
+    """One update per place written: a wrapped link whose target moved for good is unwrapped
+    straight to where it moved; the redirect stays listed only for places that wrote the
+    target itself (what `fix --write` does in one go, the digest shows as one line)."""
+    moved = {update.old: update for update in redirects}
+    covered: dict[str, set[GuidePlace]] = {}
+    merged: list[LinkUpdate] = []
+    for wrapper in wrappers:
+        redirect = moved.get(wrapper.new)
+        if redirect is None:
+            merged.append(wrapper)
+            continue
+        via = ", then ".join(part for part in (wrapper.via, redirect.via) if part)
+        merged.append(replace(wrapper, new=redirect.new, via=via))
+        covered.setdefault(redirect.old, set()).update(wrapper.places)
+    for redirect in redirects:
+        places = tuple(p for p in redirect.places if p not in covered.get(redirect.old, set()))
+        if places:
+            merged.append(replace(redirect, places=places))
+    return merged
+
+
 def failed_source(failure: SourceFailure, times: int = 1, url: str | None = None) -> FailedSource:
     """One line per source: arXiv runs are stored as `arxiv:<topic>`, shown as the topic."""
     is_arxiv = failure.source.startswith("arxiv:")
@@ -169,7 +193,7 @@ def make_digest(
         newly_broken=[broken_link(issue, snapshots) for issue in data.newly_broken],
         still_broken=[broken_link(issue, snapshots) for issue in data.still_broken],
         fixed=[fixed_link(issue) for issue in data.fixed],
-        to_update=[*wrapper_updates(guides), *redirects],
+        to_update=merged_updates(wrapper_updates(guides), redirects),
         unverified=[unverified_link(issue) for issue in data.unverified]
         + [unverified_link(issue, flapping=True) for issue in data.flapping],
         papers=data.papers,

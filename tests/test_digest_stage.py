@@ -8,8 +8,14 @@ import pytest
 
 from collector.guide import parse_guide
 from collector.types import CheckResult, Hop, LinkState
-from linkfresh.digest_stage import digest_period, moved_to, parse_moment, wrapper_updates
-from reports.digest_model import UpdateKind
+from linkfresh.digest_stage import (
+    digest_period,
+    merged_updates,
+    moved_to,
+    parse_moment,
+    wrapper_updates,
+)
+from reports.digest_model import GuidePlace, LinkUpdate, UpdateKind
 from storage.views import LinkIssue
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -47,6 +53,22 @@ def test_wrapper_updates_group_by_written_url() -> None:
     assert (update.kind, update.old, update.new, update.via) == (
         UpdateKind.WRAPPER, wrapped, "https://x.example/a", "google-url")
     assert [place.line for place in update.places] == [3, 5]
+
+
+def test_a_wrapped_link_that_moved_is_one_update_straight_to_the_new_place() -> None:
+    wrapped = "https://www.google.com/url?q=https://x.example/a"
+    guide = parse_guide(f"# G\n\n[a]({wrapped})\n\n[b](https://x.example/a)\n\n"
+                        f"[c](https://www.google.com/url?q=https://y.example/)\n")
+    # As storage reports it: every place the moved target is written, wrapped or not.
+    places = GuidePlace.of(link for link in guide.links if link.target == "https://x.example/a")
+    redirect = LinkUpdate(UpdateKind.REDIRECT, "https://x.example/a", "https://x.example/b",
+                          places, "301")
+    updates = merged_updates(wrapper_updates([guide]), [redirect])
+    assert [(u.kind, u.new, u.via, [p.line for p in u.places]) for u in updates] == [
+        (UpdateKind.WRAPPER, "https://x.example/b", "google-url, then 301", [3]),
+        (UpdateKind.WRAPPER, "https://y.example/", "google-url", [7]),
+        (UpdateKind.REDIRECT, "https://x.example/b", "301", [5]),  # written plainly there
+    ]
 
 
 def test_periods() -> None:
