@@ -4,9 +4,11 @@ one `SourceOutcome` per source. Every source reads through the same `httpx.Async
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
@@ -20,6 +22,7 @@ from collector.feed_parse import (
 )
 from collector.http import BlockedURL, NameNotResolved, read_capped
 from collector.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus, failed
+from collector.retry import Failure, Retry, parse_retry_after, retry_plan
 from collector.topics import compile_topics
 from collector.types import FeedState, Post, Topic
 from config.settings import FeedSettings
@@ -38,10 +41,26 @@ class Fetched:
     last_modified: str | None
 
 
+@dataclass(frozen=True)
+class FeedRetry:
+    """How a source that failed for a transient reason is tried again within one collect:
+    the link checker's rule (`collector.retry.retry_plan`) and its settings."""
+
+    retries: int = 3
+    backoff: float = 1.0
+    retry_after_cap: float = 60.0
+    dns_pause: float = 2.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+
 class _Failure(Exception):
-    def __init__(self, kind: FailureKind, reason: str) -> None:
+    def __init__(self, kind: FailureKind, reason: str, *, status: int | None = None,
+                 transport: Failure | None = None, retry_after: str | None = None) -> None:
         super().__init__(reason)
         self.kind, self.reason = kind, reason
+        # What the retry rule needs: the status or the transport failure, and Retry-After.
+        self.status, self.transport, self.retry_after = status, transport, retry_after
 
 
 async def fetch(
@@ -62,7 +81,9 @@ async def fetch(
                 return Fetched(304, str(response.url), b"", "", state.etag if state else None,
                                state.last_modified if state else None)
             if response.status_code != 200:
-                raise _Failure(FailureKind.HTTP, f"HTTP {response.status_code}")
+                raise _Failure(FailureKind.HTTP, f"HTTP {response.status_code}",
+                               status=response.status_code,
+                               retry_after=response.headers.get("retry-after"))
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise _Failure(FailureKind.CONTENT, f"larger than {max_bytes} bytes ({declared})")
@@ -77,26 +98,56 @@ async def fetch(
     except BlockedURL as error:
         raise _Failure(FailureKind.BLOCKED, str(error)) from None
     except NameNotResolved as error:
-        raise _Failure(FailureKind.NETWORK, f"unknown host: {error}") from None
+        raise _Failure(FailureKind.NETWORK, f"unknown host: {error}",
+                       transport=Failure.NO_HOST) from None
     except httpx.TimeoutException:
-        raise _Failure(FailureKind.NETWORK, "timed out") from None
+        raise _Failure(FailureKind.NETWORK, "timed out", transport=Failure.TIMEOUT) from None
     except httpx.TooManyRedirects:
         raise _Failure(FailureKind.HTTP, "too many redirects") from None
     except httpx.ConnectError as error:
-        raise _Failure(FailureKind.NETWORK, f"connection failed: {error or 'refused'}") from None
+        raise _Failure(FailureKind.NETWORK, f"connection failed: {error or 'refused'}",
+                       transport=Failure.REFUSED) from None
     except (httpx.TransportError, httpx.StreamError) as error:
         kind = error.__class__.__name__
-        raise _Failure(FailureKind.NETWORK, f"{kind}: {error}"[:200]) from None
+        raise _Failure(FailureKind.NETWORK, f"{kind}: {error}"[:200],
+                       transport=Failure.RESET) from None
     except httpx.InvalidURL as error:
         raise _Failure(FailureKind.CONTENT, f"invalid URL: {error}") from None
 
 
+async def fetch_retrying(
+    client: httpx.AsyncClient, url: str, max_bytes: int, state: FeedState | None = None,
+    retry: FeedRetry | None = None,
+) -> Fetched:
+    """`fetch`, tried again on transient failures as `retry` says (once if it is None)."""
+    attempt = 0
+    while True:
+        try:
+            return await fetch(client, url, max_bytes, state)
+        except _Failure as failure:
+            if retry is None:
+                raise
+            wait = parse_retry_after(failure.retry_after, datetime.now(UTC))
+            plan = retry_plan(failure.status, failure.transport, attempt,
+                              retries=retry.retries, backoff=retry.backoff,
+                              dns_pause=retry.dns_pause, retry_after=wait, rng=retry.rng)
+            if plan.kind is Retry.NO:
+                raise
+            if plan.kind is Retry.AFTER and plan.delay > retry.retry_after_cap:
+                failure.reason += (f"; Retry-After {plan.delay:.0f} s is past the cap of "
+                                   f"{retry.retry_after_cap:.0f} s")
+                raise
+            await retry.sleep(plan.delay)
+            attempt += 1
+
+
 async def _read_source(
-    client: httpx.AsyncClient, feed: FeedSettings, state: FeedState | None
+    client: httpx.AsyncClient, feed: FeedSettings, state: FeedState | None,
+    retry: FeedRetry | None,
 ) -> tuple[Fetched, ParsedFeed]:
     """Fetch and parse one source by its kind; raises `_Failure`."""
     known = state.url if state is not None and state.url else feed.url
-    first = await fetch(client, known, feed.max_bytes, state)
+    first = await fetch_retrying(client, known, feed.max_bytes, state, retry)
     if first.status == 304:
         return first, ParsedFeed()
     body = first.body
@@ -108,7 +159,7 @@ async def _read_source(
         raise _Failure(FailureKind.CONTENT, "an HTML page, not an RSS or Atom feed")
     # A site: follow the feed it advertises (one hop), else read it as a listing page.
     for candidate in discover_feeds(body, first.url)[:1]:
-        second = await fetch(client, candidate, feed.max_bytes)
+        second = await fetch_retrying(client, candidate, feed.max_bytes, retry=retry)
         if looks_like_html(second.body, second.content_type):
             raise _Failure(FailureKind.CONTENT, f"advertised feed {candidate} is an HTML page")
         return second, parse_feed(second.body, second.url)
@@ -128,19 +179,21 @@ async def collect_feed(
     topics: Iterable[Topic],
     now: datetime,
     state: FeedState | None = None,
+    retry: FeedRetry | None = None,
 ) -> tuple[list[Post], SourceOutcome]:
     """Posts of one source, deduplicated by URL and matched to topics, and its outcome.
 
-    A source read through a remembered feed URL that now fails is tried again from its
-    configured URL, without validators (the site may have moved its feed).
+    Transient failures (timeouts, resets, 5xx, 408, 429) are retried as `retry` says; with
+    None, one attempt. A source read through a remembered feed URL that now fails is tried
+    again from its configured URL, without validators (the site may have moved its feed).
     """
     try:
         try:
-            fetched, parsed = await _read_source(client, feed, state)
+            fetched, parsed = await _read_source(client, feed, state, retry)
         except _Failure:
             if state is None or not state.url or state.url == feed.url:
                 raise
-            fetched, parsed = await _read_source(client, feed, None)
+            fetched, parsed = await _read_source(client, feed, None, retry)
     except _Failure as failure:
         return [], failed(feed.name, SourceKind.FEED, failure.kind, failure.reason, url=feed.url)
     if fetched.status == 304:
@@ -163,6 +216,7 @@ async def collect_feeds(
     now: datetime,
     states: Mapping[str, FeedState] | None = None,
     on_outcome: Callable[[SourceOutcome], None] | None = None,
+    retry: FeedRetry | None = None,
 ) -> tuple[list[Post], list[SourceOutcome]]:
     """Every source in turn (sources are few; order stays deterministic).
 
@@ -174,7 +228,7 @@ async def collect_feeds(
     outcomes: list[SourceOutcome] = []
     for feed in feeds:
         found, outcome = await collect_feed(client, feed, topic_list, now,
-                                            (states or {}).get(feed.name))
+                                            (states or {}).get(feed.name), retry)
         posts.extend(found)
         outcomes.append(outcome)
         if on_outcome is not None:

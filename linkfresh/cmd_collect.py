@@ -19,7 +19,7 @@ import typer
 from sqlalchemy import Engine
 
 from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
-from collector.feeds import collect_feed
+from collector.feeds import FeedRetry, collect_feed
 from collector.outcomes import SourceKind, SourceOutcome
 from collector.types import FeedState, Paper, Post, Topic
 from config.bundled import bundled_feeds
@@ -136,6 +136,22 @@ def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
 
+def feed_retry(settings: Settings, stop: threading.Event | None = None) -> FeedRetry:
+    """Feeds are retried as links are (`[check]` retries, backoff, Retry-After cap); a wait
+    ends early when `stop` is set, so a daemon shutting down is not held by a Retry-After."""
+
+    async def sleep(seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while not _stopped(stop) and (left := end - loop.time()) > 0:
+            await asyncio.sleep(min(left, 0.2))
+
+    check = settings.check
+    return FeedRetry(retries=check.retries, backoff=check.backoff,
+                     retry_after_cap=check.retry_after_cap, dns_pause=check.dns_retry_pause,
+                     sleep=sleep)
+
+
 async def collect_all(
     settings: Settings,
     topics: Sequence[Topic],
@@ -157,11 +173,12 @@ async def collect_all(
     posts: list[Post] = []
     outcomes: list[SourceOutcome] = []
     stopped = False
+    retry = feed_retry(settings, stop)
     for feed in feeds:
         if stopped := _stopped(stop):
             break
         found, outcome = await collect_feed(client, feed, topics, now,
-                                            (feed_states or {}).get(feed.name))
+                                            (feed_states or {}).get(feed.name), retry)
         posts.extend(found)
         outcomes.append(outcome)
         if on_outcome is not None:

@@ -34,6 +34,9 @@ database = "sqlite:///{tmp_path / 'news.db'}"
 allow_private = true
 connect_timeout = 0.5
 read_timeout = 0.5
+retries = 1
+backoff = 0.01
+dns_retry_pause = 0.01
 [arxiv]
 base_url = "{arxiv_url}"
 delay = 0
@@ -116,6 +119,21 @@ def test_some_source_failed_exits_5_and_keeps_what_was_stored(
 
     only = run_cli(capsys, "--config", str(config), "collect", "--source", "Good")
     assert only.code == 0 and "Broken" not in only.out
+
+
+def test_a_feed_that_fails_once_is_retried_within_the_collect(
+    new_server: ServerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    answers = iter([Reply(503)])
+    feed = Reply(200, {"Content-Type": RSS_TYPE}, rss(
+        [("https://blog.example.org/a", "A", NOW - timedelta(days=1), "x")]))
+    url = server.route("/flaky", lambda _request: next(answers, feed))
+    config = write_config(tmp_path, server.url("/api/query"), {"Flaky": url})
+    result = run_cli(capsys, "--config", str(config), "collect", "--source", "Flaky")
+    assert result.code == 0, result
+    assert "feed Flaky: ok, 1 item" in result.out
+    assert server.count("/flaky") == 2  # [check] retries = 1 applies to feeds too
 
 
 def test_network_down_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from collector.feed_parse import plausible_date, post_identity
-from collector.feeds import FeedState, collect_feed, collect_feeds
+from collector.feeds import FeedRetry, FeedState, collect_feed, collect_feeds
 from collector.http import build_client
 from collector.outcomes import FailureKind, SourceOutcome, SourceStatus
 from collector.types import Post, Topic
@@ -301,3 +302,72 @@ def test_plausible_date() -> None:
     assert plausible_date(NOW + timedelta(days=2), NOW) is None
     assert plausible_date(datetime(2024, 11, 21, 13, 0), NOW) == datetime(2024, 11, 21, 13, 0,
                                                                            tzinfo=UTC)
+
+
+# -- retries within one collect (the link checker's rule; a fake sleep records the waits) ----
+
+def in_turn(*replies: Reply) -> Callable[[Request], Reply]:
+    """Answer with each reply in turn, then keep answering with the last one."""
+    served = iter(replies)
+    last = [replies[-1]]
+
+    def handler(_: Request) -> Reply:
+        last[0] = next(served, last[0])
+        return last[0]
+
+    return handler
+
+
+def pull_retrying(feed: FeedSettings, **retry: Any) -> tuple[Result, list[float]]:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    policy = FeedRetry(**{"retries": 2, "backoff": 0.5, "retry_after_cap": 30.0,
+                          "dns_pause": 0.25, "sleep": sleep, "rng": random.Random(1), **retry})
+    result = run(lambda client: collect_feed(client, feed, TOPICS, NOW, retry=policy))
+    return result, waits
+
+
+OK_FEED = Reply(200, {"Content-Type": RSS_TYPE}, rss(RSS_ITEMS))
+
+
+def test_a_feed_that_fails_for_a_moment_is_retried(new_server: ServerFactory) -> None:
+    server = new_server()
+    url = server.route("/rss", in_turn(Reply(503), Reply(200, {}, b"", reset=True), OK_FEED))
+    (posts, outcome), waits = pull_retrying(feed_at(url, "feed"))
+    assert outcome.status is SourceStatus.OK and len(posts) == 3
+    assert server.count("/rss") == 3
+    assert len(waits) == 2 and 0.25 <= waits[0] <= 0.5 and 0.5 <= waits[1] <= 1.0  # backoff
+
+
+def test_retry_after_is_honoured_up_to_the_cap(new_server: ServerFactory) -> None:
+    server = new_server()
+    url = server.route("/rss", in_turn(Reply(429, {"Retry-After": "7"}), OK_FEED))
+    (_, outcome), waits = pull_retrying(feed_at(url, "feed"))
+    assert outcome.status is SourceStatus.OK and waits == [7.0]
+    server.route("/rss", Reply(429, {"Retry-After": "120"}))
+    (_, outcome), waits = pull_retrying(feed_at(url, "feed"))
+    _expect(outcome, FailureKind.HTTP, "past the cap of 30 s")
+    assert waits == []
+
+
+def test_a_feed_failing_every_time_fails_after_the_retries(new_server: ServerFactory) -> None:
+    server = new_server()
+    url = server.route("/rss", Reply(500))
+    (_, outcome), waits = pull_retrying(feed_at(url, "feed"))
+    _expect(outcome, FailureKind.HTTP, "HTTP 500")
+    assert server.count("/rss") == 3 and len(waits) == 2
+
+
+def test_answers_that_will_not_heal_are_not_retried(new_server: ServerFactory) -> None:
+    server = new_server()
+    gone = server.route("/gone", Reply(404))
+    (_, outcome), waits = pull_retrying(feed_at(gone, "feed"))
+    _expect(outcome, FailureKind.HTTP, "HTTP 404")
+    assert server.count("/gone") == 1 and waits == []
+    refused = f"http://127.0.0.1:{closed_port()}/rss"
+    (_, outcome), waits = pull_retrying(feed_at(refused, "feed"))
+    _expect(outcome, FailureKind.NETWORK, "connection failed")
+    assert waits == [0.25]  # refused: tried once more after the pause, as links are
