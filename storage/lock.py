@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select, update
@@ -22,6 +22,9 @@ from storage.engine import Db, reading
 from storage.models import RunLock
 
 LOCK_ID = 1
+# A process that started this long after a lock (or run) was taken cannot be the one that
+# took it: its pid was reused. Generous, because wall clocks get adjusted.
+REUSE_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,28 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def process_started_at(pid: int) -> datetime | None:
+    """When process `pid` started, from Linux's /proc; None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22, starttime: clock ticks after boot
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+
+
+def holder_alive(pid: int, since: datetime, alive: Callable[[int], bool] = pid_alive) -> bool:
+    """True if the process that took something at `since` as `pid` may still be running:
+    `pid` is alive and did not start after `since` (after a reboot, say, the pid of a killed
+    run can belong to any process). Where start times cannot be read, alive is alive."""
+    if not alive(pid):
+        return False
+    started = process_started_at(pid)
+    return started is None or started <= since + REUSE_MARGIN
+
+
 def _holder(db: Db) -> LockInfo | None:
     with reading(db) as connection:
         row = connection.execute(select(RunLock.__table__)).first()
@@ -88,8 +113,8 @@ def acquire(engine: Engine, now: datetime, *, kind: str = "", pid: int | None = 
         holder = _holder(engine)
         if holder is None:
             continue  # released between our insert and our look: try again
-        # Another host's pid means nothing here; only a same-host dead pid is stale.
-        if holder.host != mine.host or alive(holder.pid):
+        # Another host's pid means nothing here; only a same-host dead (or reused) pid is stale.
+        if holder.host != mine.host or holder_alive(holder.pid, holder.started_at, alive):
             raise LockHeld(holder)
         with engine.begin() as connection:
             taken = connection.execute(

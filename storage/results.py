@@ -19,7 +19,7 @@ from collector.types import CheckResult
 from storage.compact import vacuum_if_due
 from storage.engine import Db, release_free_pages, session_scope
 from storage.links import ensure_resources
-from storage.lock import pid_alive
+from storage.lock import holder_alive, pid_alive
 from storage.models import Resource, ResultRow, RunRow
 from storage.state import StateRules, Tracked, Verdict, advance
 from storage.tracked import resource_values, tracked_from_row
@@ -98,10 +98,11 @@ def mark_interrupted(db: Db, now: datetime, *, alive: Callable[[int], bool] = pi
     with session_scope(db) as session:
         stale = [
             run_id
-            for run_id, pid, run_host in session.execute(
-                select(RunRow.id, RunRow.pid, RunRow.host).where(
+            for run_id, pid, run_host, started in session.execute(
+                select(RunRow.id, RunRow.pid, RunRow.host, RunRow.started_at).where(
                     RunRow.outcome == RunOutcome.RUNNING))
-            if not (run_host == host and pid is not None and alive(pid))
+            if not (run_host == host and pid is not None
+                    and holder_alive(pid, started, alive))
         ]
         if stale:
             session.execute(update(RunRow).where(RunRow.id.in_(stale)).values(

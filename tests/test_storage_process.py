@@ -9,15 +9,16 @@ import re
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from storage.lock import LockHeld, acquire, current_holder, release
+from storage.lock import LockHeld, acquire, current_holder, process_started_at, release
 from storage.migrations import open_database
 from storage.models import ResultRow, RunRow
+from storage.results import mark_interrupted, start_run
 from tests.storage_helpers import T0
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,6 +75,26 @@ def test_stale_lock_of_a_dead_process_is_taken_over(url: str) -> None:
         acquire(engine, datetime.now(UTC), pid=os.getpid() + 1)
     release(engine, mine)
     assert current_holder(engine) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                    reason="process start times are read from Linux's /proc")
+def test_a_lock_whose_pid_now_belongs_to_a_younger_process_is_taken_over(url: str) -> None:
+    """After a reboot a killed run's pid can belong to anything: a process that started
+    after the lock was taken cannot be the one that took it."""
+    engine = open_database(url)
+    started = process_started_at(os.getpid())
+    assert started is not None and started <= datetime.now(UTC)
+    long_ago = started - timedelta(days=1)
+    acquire(engine, long_ago, pid=os.getpid(), kind="check")  # "our" pid, a day before we ran
+    run_id = start_run(engine, "check", long_ago)
+    mine = acquire(engine, datetime.now(UTC))
+    assert mine.started_at > long_ago and current_holder(engine) == mine
+    assert mark_interrupted(engine, datetime.now(UTC)) == [run_id]
+    release(engine, mine)
+    acquire(engine, started + timedelta(seconds=1))  # taken after we started: really ours
+    with pytest.raises(LockHeld):
+        acquire(engine, datetime.now(UTC), pid=os.getpid() + 1)
 
 
 def test_a_lock_held_on_another_host_is_not_taken(url: str) -> None:
