@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("cmd_run", "serve"),
     "status": ("cmd_db", "status"),
     "history": ("cmd_db", "history"),
+    "unlock": ("cmd_db", "unlock"),
 }
 
 

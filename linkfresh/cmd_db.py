@@ -1,9 +1,11 @@
-"""`status` and `history URL`: what the database knows, printed for people (or as JSON)."""
+"""`status` and `history URL`: what the database knows, printed for people (or as JSON);
+`unlock`: clear a run lock its run left behind."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -13,7 +15,7 @@ import typer
 from linkfresh.context import AppContext
 from linkfresh.database import existing
 from linkfresh.exitcodes import ExitCode, Fail
-from storage.lock import pid_alive
+from storage.lock import LockInfo, current_holder, holder_alive, pid_alive, release
 from storage.overview import link_history, status_summary
 from storage.runs import read_heartbeat
 from storage.views import LinkHistory, StatusSummary
@@ -135,3 +137,38 @@ def history(
         raise Fail(f"{url}: not in the database (has `linkfresh check` run on a guide "
                    "that contains it?)", ExitCode.USAGE)
     sys.stdout.write(_json(found) if as_json else render_history(found, now))
+
+
+def _holder_text(holder: LockInfo) -> str:
+    started = holder.started_at.isoformat(timespec="seconds")
+    kind = f"{holder.kind} " if holder.kind else ""
+    return f"the {kind}run of pid {holder.pid} on {holder.host} (started {started})"
+
+
+def unlock(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Also clear a lock held on another host: linkfresh cannot see that "
+                        "host's processes, so only when you know that run is gone.")] = False,
+) -> None:
+    """Clear the run lock left behind by a run that is gone (a crash on another host, say).
+
+    A lock whose process is gone on this host is taken over by the next run anyway; a lock
+    of a process that is still running is never cleared.
+    """
+    app: AppContext = ctx.obj
+    with existing(app) as engine:
+        holder = None if engine is None else current_holder(engine)
+        if engine is None or holder is None:
+            print("no run holds the lock")
+            return
+        here = holder.host == socket.gethostname()
+        if here and holder_alive(holder.pid, holder.started_at):
+            raise Fail(f"{_holder_text(holder)} is still running; stop it rather than "
+                       "clearing its lock", ExitCode.LOCKED)
+        if not here and not force:
+            raise Fail(f"{_holder_text(holder)} holds the lock; linkfresh cannot tell from "
+                       "here whether it is still going. If it is gone, run "
+                       "`linkfresh unlock --force`", ExitCode.LOCKED)
+        release(engine, holder)
+    print(f"cleared the lock of {_holder_text(holder)}")
