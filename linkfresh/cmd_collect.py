@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
 from collector.feeds import FeedRetry, collect_feed
 from collector.outcomes import SourceKind, SourceOutcome
-from collector.types import FeedState, Paper, Post, Topic
+from collector.types import FeedState, Guide, Paper, Post, Topic
 from config.bundled import bundled_feeds
 from config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.clients import USER_AGENT, http_client
@@ -93,11 +93,12 @@ def to_topic(topic: TopicSettings) -> Topic:
     return Topic(topic.name, topic.arxiv_query, tuple(topic.keywords), topic.section)
 
 
-def configured_topics(app: AppContext) -> list[Topic]:
-    """`[[topics]]`, else the curated list for the bundled guide, else derived from the guides."""
+def configured_topics(app: AppContext, parsed: Sequence[Guide] | None = None) -> list[Topic]:
+    """`[[topics]]`, else the curated list for the bundled guide, else derived from the guides
+    (`parsed`, when the caller has read them already)."""
     if app.settings.topics is not None:
         return [to_topic(topic) for topic in app.settings.topics]
-    return default_topics(app)
+    return default_topics(app, parsed=parsed)
 
 
 def select(names: Sequence[str], known: Sequence[str], what: str) -> set[str]:

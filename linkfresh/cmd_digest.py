@@ -42,7 +42,7 @@ def digest_stage(
     with recorded_run(engine, "digest", end) as run:
         guides = load_and_warn(app, None)
         data = digest_data(engine, start, end)
-        topics = [topic.name for topic in configured_topics(app)]
+        topics = [topic.name for topic in configured_topics(app, guides)]
         snapshots, matches = _suggestions(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,

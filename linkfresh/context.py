@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,14 +92,18 @@ def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
     return parsed
 
 
-def default_topics(app: AppContext, paths: list[Path] | None = None) -> list[Topic]:
+def default_topics(
+    app: AppContext, paths: list[Path] | None = None, parsed: Sequence[Guide] | None = None
+) -> list[Topic]:
     """Topics when the config names none: the curated list for the bundled guide, else one
-    per step of the guides (from their `**Topics:**` bullets), each name once."""
+    per step of the guides (from their `**Topics:**` bullets), each name once. `parsed`
+    are those guides already read (the digest has them), so they are not parsed again."""
     paths = app.guide_paths(paths)
     if all(is_bundled(path) for path in paths):
         return [Topic(t.name, t.arxiv_query, tuple(t.keywords), t.section)
                 for t in bundled_topics()]
-    derived = [topic for guide in app.load_guides(paths) for topic in derive_topics(guide)]
+    guides = parsed if parsed is not None else app.load_guides(paths)
+    derived = [topic for guide in guides for topic in derive_topics(guide)]
     return list({topic.name: topic for topic in derived}.values())
 
 

@@ -13,6 +13,7 @@ import pytest
 from config.bundled import bundled_guide_path
 from config.loader import load_settings
 from linkfresh import __version__
+from linkfresh.context import AppContext, default_topics
 from tests.cli import run_cli
 
 GUIDE = bundled_guide_path().read_bytes()
@@ -223,3 +224,18 @@ def test_init_for_the_bundled_guide_uses_the_curated_topics(
     assert run_cli(capsys, "init").code == 0
     settings, _ = load_settings(tmp_path / "linkfresh.toml", environ={})
     assert len(settings.topics or []) >= 12 and len(settings.feeds or []) == 8
+
+
+def test_topics_come_from_the_guides_already_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest hands over the guides it parsed: they are not read (or parsed) again."""
+    monkeypatch.chdir(tmp_path)
+    guide = tmp_path / "guide.md"
+    step = "1.  **Tokenizers:**\n\n      * **Topics:**\n          * Byte-pair encoding.\n"
+    guide.write_text(f"# Guide\n\n{step}")
+    app = AppContext()
+    parsed = app.load_guides([guide])
+    guide.write_text(f"# Guide\n\n{step.replace('Tokenizers', 'Edited since')}")
+    assert [topic.name for topic in default_topics(app, [guide], parsed)] == ["Tokenizers"]
+    assert [topic.name for topic in default_topics(app, [guide])] == ["Edited since"]
