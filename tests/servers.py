@@ -43,6 +43,18 @@ class Request:
 Handler = Reply | Callable[[Request], Reply]
 
 
+def in_turn(*replies: Reply) -> Callable[[Request], Reply]:
+    """Answer with each reply in turn, then keep answering with the last one."""
+    served = iter(replies)
+    last = [replies[-1]]
+
+    def handler(_: Request) -> Reply:
+        last[0] = next(served, last[0])
+        return last[0]
+
+    return handler
+
+
 def html_page(title: str, body: str = "") -> Reply:
     text = f"<!doctype html><html><head><title>{title}</title></head><body>{body}</body></html>"
     return Reply(200, {"Content-Type": "text/html; charset=utf-8"}, text)

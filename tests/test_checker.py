@@ -17,7 +17,16 @@ from collector.http import build_client
 from collector.netdown import mark_unverifiable, network_down
 from collector.types import CheckResult, LinkState, Validators
 from config.settings import CheckSettings
-from tests.servers import LocalServer, Reply, Request, closed_port, endless, gzip_bomb, html_page
+from tests.servers import (
+    LocalServer,
+    Reply,
+    Request,
+    closed_port,
+    endless,
+    gzip_bomb,
+    html_page,
+    in_turn,
+)
 
 FAST = CheckSettings(
     allow_private=True, connect_timeout=0.5, read_timeout=0.5, link_deadline=5, retries=2,
@@ -41,18 +50,6 @@ def one(url: str, settings: CheckSettings = FAST, **options: Any) -> CheckResult
 
 def redirect(status: int, to: str) -> Reply:
     return Reply(status, {"Location": to})
-
-
-def sequence(*replies: Reply) -> Callable[[Request], Reply]:
-    """Answer with each reply in turn, then keep answering with the last one."""
-    served = iter(replies)
-    last = [replies[-1]]
-
-    def handler(_: Request) -> Reply:
-        last[0] = next(served, last[0])
-        return last[0]
-
-    return handler
 
 
 def test_200_is_ok_in_one_request(new_server: NewServer) -> None:
@@ -107,7 +104,7 @@ def test_gone_is_broken(new_server: NewServer, status: int) -> None:
 
 def test_500_then_ok(new_server: NewServer) -> None:
     server = new_server()
-    result = one(server.route("/flaky", sequence(Reply(500), html_page("Back"))))
+    result = one(server.route("/flaky", in_turn(Reply(500), html_page("Back"))))
     assert (result.state, result.requests) == (LinkState.OK, 2)
 
 
@@ -125,7 +122,7 @@ def test_429_with_retry_after_then_ok(new_server: NewServer) -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    url = server.route("/busy", sequence(Reply(429, {"Retry-After": "1"}), html_page("Fine")))
+    url = server.route("/busy", in_turn(Reply(429, {"Retry-After": "1"}), html_page("Fine")))
     result = one(url, sleep=sleep)
     assert result.state is LinkState.OK
     assert slept and 0.5 < max(slept) <= 1.0  # the host waited what it was asked
@@ -272,7 +269,7 @@ def test_connection_reset_is_retried_then_error(new_server: NewServer) -> None:
     result = one(server.route("/reset", Reply(reset=True)))
     assert (result.state, result.error_class) == (LinkState.ERROR, "reset")
     assert server.count("/reset") == FAST.retries + 1
-    healed = one(server.route("/reset-once", sequence(Reply(reset=True), html_page("ok"))))
+    healed = one(server.route("/reset-once", in_turn(Reply(reset=True), html_page("ok"))))
     assert healed.state is LinkState.OK
 
 

@@ -18,7 +18,7 @@ from storage.models import PaperRow, PostRow, SourceRun
 from tests.arxiv_atom import Entry, paging_handler
 from tests.cli import run_cli
 from tests.feed_samples import RSS_TYPE, rss
-from tests.servers import LocalServer, Reply, closed_port
+from tests.servers import LocalServer, Reply, closed_port, in_turn
 
 ServerFactory = Callable[[], LocalServer]
 NOW = datetime.now(UTC)
@@ -125,10 +125,9 @@ def test_a_feed_that_fails_once_is_retried_within_the_collect(
     new_server: ServerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = new_server()
-    answers = iter([Reply(503)])
     feed = Reply(200, {"Content-Type": RSS_TYPE}, rss(
         [("https://blog.example.org/a", "A", NOW - timedelta(days=1), "x")]))
-    url = server.route("/flaky", lambda _request: next(answers, feed))
+    url = server.route("/flaky", in_turn(Reply(503), feed))
     config = write_config(tmp_path, server.url("/api/query"), {"Flaky": url})
     result = run_cli(capsys, "--config", str(config), "collect", "--source", "Flaky")
     assert result.code == 0, result

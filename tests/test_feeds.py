@@ -31,7 +31,15 @@ from tests.feed_samples import (
     site_page,
     xxe,
 )
-from tests.servers import LocalServer, Reply, Request, closed_port, endless, html_page
+from tests.servers import (
+    LocalServer,
+    Reply,
+    Request,
+    closed_port,
+    endless,
+    html_page,
+    in_turn,
+)
 
 NOW = datetime(2024, 11, 21, 12, 0, tzinfo=UTC)
 TOPICS = [
@@ -305,18 +313,6 @@ def test_plausible_date() -> None:
 
 
 # -- retries within one collect (the link checker's rule; a fake sleep records the waits) ----
-
-def in_turn(*replies: Reply) -> Callable[[Request], Reply]:
-    """Answer with each reply in turn, then keep answering with the last one."""
-    served = iter(replies)
-    last = [replies[-1]]
-
-    def handler(_: Request) -> Reply:
-        last[0] = next(served, last[0])
-        return last[0]
-
-    return handler
-
 
 def pull_retrying(feed: FeedSettings, **retry: Any) -> tuple[Result, list[float]]:
     waits: list[float] = []
