@@ -217,16 +217,20 @@ async def collect_feeds(
     states: Mapping[str, FeedState] | None = None,
     on_outcome: Callable[[SourceOutcome], None] | None = None,
     retry: FeedRetry | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Post], list[SourceOutcome]]:
     """Every source in turn (sources are few; order stays deterministic).
 
     `states[name]` is what the last run learned about a source (feed URL, validators);
-    `on_outcome` hears each source's outcome as it is known.
+    `on_outcome` hears each source's outcome as it is known; once `should_stop()` is true,
+    no further source is started (fewer outcomes than feeds says so).
     """
     topic_list = list(topics)
     posts: list[Post] = []
     outcomes: list[SourceOutcome] = []
     for feed in feeds:
+        if should_stop is not None and should_stop():
+            break
         found, outcome = await collect_feed(client, feed, topic_list, now,
                                             (states or {}).get(feed.name), retry)
         posts.extend(found)

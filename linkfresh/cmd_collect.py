@@ -19,7 +19,7 @@ import typer
 from sqlalchemy import Engine
 
 from collector.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
-from collector.feeds import FeedRetry, collect_feed
+from collector.feeds import FeedRetry, collect_feeds
 from collector.outcomes import SourceKind, SourceOutcome
 from collector.types import FeedState, Guide, Paper, Post, Topic
 from config.bundled import bundled_feeds
@@ -171,19 +171,10 @@ async def collect_all(
 
     With `stop` set, no further source is started; what came back so far is returned.
     """
-    posts: list[Post] = []
-    outcomes: list[SourceOutcome] = []
-    stopped = False
-    retry = feed_retry(settings, stop)
-    for feed in feeds:
-        if stopped := _stopped(stop):
-            break
-        found, outcome = await collect_feed(client, feed, topics, now,
-                                            (feed_states or {}).get(feed.name), retry)
-        posts.extend(found)
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+    posts, outcomes = await collect_feeds(
+        client, feeds, topics, now, feed_states, on_outcome, feed_retry(settings, stop),
+        should_stop=lambda: _stopped(stop))
+    stopped = len(outcomes) < len(feeds)
     papers: list[Paper] = []
     if arxiv_client is not None:
         for topic in arxiv_topics:
