@@ -212,25 +212,16 @@ def tool_command(tool: str, corpus: Path, work: Path, opts: argparse.Namespace) 
     if tool == "floor":
         return [sys.executable, str(BENCH / "floor.py"), str(corpus), "--concurrency",
                 str(opts.concurrency), "--per-host", str(opts.per_host)]
-    if tool == "linkfresh-warm":
-        # The way cron and CI-with-cache users run it: the database of an earlier run is there
-        # (run_tool primes it, unmeasured), `--full` fetches every link again anyway; what the
-        # history adds is the order (slowest last time first).
-        config = work / "linkfresh-warm.toml"
-        config.write_text(
-            f'database = "sqlite:///{work / "linkfresh.db"}"\n'
-            "[check]\n"
-            "allow_private = true\n"
-            f"concurrency = {opts.concurrency}\n"
-            f"per_host = {opts.per_host}\n"
-            f"read_timeout = {timeout:g}\n"
-        )
-        return [str(LINKFRESH), "--config", str(config), "check", str(corpus), "--format", "json",
-                "--full"]
-    if tool == "linkfresh":
-        config = work / "linkfresh.toml"
+    if tool in ("linkfresh", "linkfresh-warm"):
+        warm = tool == "linkfresh-warm"
+        config = work / f"{tool}.toml"
+        # The warm run is the way cron and CI-with-cache users run it: the database of an
+        # earlier run is there (run_tool primes it, unmeasured), `--full` fetches every link
+        # again anyway; what the history adds is the order (slowest last time first).
+        database = f'database = "sqlite:///{work / "linkfresh.db"}"\n' if warm else ""
         config.write_text(
             "# bench/run_bench.py: loopback hosts need allow_private; the rest as a user has it\n"
+            f"{database}"
             "[check]\n"
             "allow_private = true\n"
             f"concurrency = {opts.concurrency}\n"
@@ -239,7 +230,7 @@ def tool_command(tool: str, corpus: Path, work: Path, opts: argparse.Namespace) 
         )
         # --no-db: stateless, as in CI and as the other tools are (no cached verdicts)
         return [str(LINKFRESH), "--config", str(config), "check", str(corpus), "--format", "json",
-                "--no-db"]
+                "--full" if warm else "--no-db"]
     if tool == "linkchecker":
         config = work / "linkcheckerrc"
         anchors = "" if opts.no_fragments else "\n[AnchorCheck]\n"
