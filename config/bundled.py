@@ -7,10 +7,10 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from config.settings import FeedSettings, TopicSettings
+from linkfresh.config.settings import FeedSettings, TopicSettings
 
 BUNDLED_GUIDE_NAME = "llms-learning-guide.md"
-_DATA = files("config") / "data"
+_DATA = files("linkfresh.config") / "data"
 
 
 def bundled_guide_path() -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config.settings import Settings
+from linkfresh.config.settings import Settings
 
 CONFIG_FILENAME = "linkfresh.toml"
 ENV_PREFIX = "LINKFRESH_"

@@ -23,17 +23,17 @@ from linkfresh.exitcodes import Fail
 
 # Command name -> (module in `linkfresh`, function), in the order `--help` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "links": ("cmd_guide", "links"),
-    "fix": ("cmd_guide", "fix"),
-    "init": ("cmd_guide", "init"),
-    "check": ("cmd_check", "check"),
-    "collect": ("cmd_collect", "collect"),
-    "digest": ("cmd_digest", "digest"),
-    "run": ("cmd_run", "run"),
-    "serve": ("cmd_run", "serve"),
-    "status": ("cmd_db", "status"),
-    "history": ("cmd_db", "history"),
-    "unlock": ("cmd_db", "unlock"),
+    "links": ("commands.guide", "links"),
+    "fix": ("commands.guide", "fix"),
+    "init": ("commands.guide", "init"),
+    "check": ("commands.check", "check"),
+    "collect": ("commands.collect", "collect"),
+    "digest": ("commands.digest", "digest"),
+    "run": ("commands.run", "run"),
+    "serve": ("commands.run", "serve"),
+    "status": ("commands.status", "status"),
+    "history": ("commands.status", "history"),
+    "unlock": ("commands.status", "unlock"),
 }
 
 

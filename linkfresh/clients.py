@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from collector.http import Resolver, build_client
-from config.settings import CheckSettings
+from linkfresh.collector.web.client import Resolver, build_client
+from linkfresh.config.settings import CheckSettings
 from linkfresh import PROJECT_URL, __version__
 
 USER_AGENT = f"linkfresh/{__version__} (+{PROJECT_URL})"

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.guide_io import GuideError, read_guide
-from collector.topic_seeds import derive_topics
-from collector.types import Guide, Topic
-from config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path, bundled_topics
-from config.loader import ConfigError, load_settings
-from config.settings import Settings
+from linkfresh.collector.guide.read import GuideError, read_guide
+from linkfresh.collector.guide.topic_seeds import derive_topics
+from linkfresh.collector.types import Guide, Topic
+from linkfresh.config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path, bundled_topics
+from linkfresh.config.loader import ConfigError, load_settings
+from linkfresh.config.settings import Settings
 from linkfresh.exitcodes import ExitCode, Fail
 
 

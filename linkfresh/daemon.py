@@ -20,7 +20,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from config.settings import ScheduleSettings
+from linkfresh.config.settings import ScheduleSettings
 from linkfresh.schedule import cron_trigger, is_due
 
 log = logging.getLogger("linkfresh.serve")

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from collector.types import CheckResult, Link, LinkState
-from reports.check_model import CheckReport, LinkReport
-from reports.escape import clean_text, escape_text, md_code, md_url
+from linkfresh.collector.types import CheckResult, Link, LinkState
+from linkfresh.reports.check_model import CheckReport, LinkReport
+from linkfresh.reports.escape import clean_text, escape_text, md_code, md_url
 
 # What each `--fail-on` word makes fatal. "broken" covers every failure that persisted
 # through the checker's retries (LinkState.is_failure): a dead host and a 5xx that never

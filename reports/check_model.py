@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from collector.types import CheckResult, Link, LinkState
+from linkfresh.collector.types import CheckResult, Link, LinkState
 
 CHECK_REPORT_SCHEMA_VERSION = 1
 

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TypeVar
 
-from collector.types import Paper, Post
-from reports.digest_markdown import render_digest_markdown
-from reports.digest_model import (
+from linkfresh.collector.types import Paper, Post
+from linkfresh.reports.digest_markdown import render_digest_markdown
+from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
     Digest,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time
 from typing import TypeVar
 
-from reports.digest_model import (
+from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
     Digest,
@@ -25,7 +25,7 @@ from reports.digest_model import (
     UnverifiedLink,
     UpdateKind,
 )
-from reports.escape import escape_text, md_code, md_link, md_url
+from linkfresh.reports.escape import escape_text, md_code, md_link, md_url
 
 TITLE_LIMIT = 140
 TEXT_LIMIT = 110

@@ -1,6 +1,6 @@
 """The weekly digest as data: frozen dataclasses of plain values, before any rendering.
 
-Storage's queries fill the item types below; `reports.digest.build_digest` sorts, caps and
+Storage's queries fill the item types below; `linkfresh.reports.digest.build_digest` sorts, caps and
 counts them into a `Digest`; the renderers only format it. No clock, no I/O here.
 """
 
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from collector.types import CheckResult, Guide, Link
+from linkfresh.collector.types import CheckResult, Guide, Link
 
 DIGEST_SCHEMA_VERSION = 1
 # The resource kinds (singular, lower case) the digest lists when they carry no URL.

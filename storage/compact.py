@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from storage.engine import session_scope
-from storage.models import Meta
+from linkfresh.storage.engine import session_scope
+from linkfresh.storage.models import Meta
 
 VACUUM_EVERY = timedelta(days=7)
 LAST_VACUUM_KEY = "last_vacuum"

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.engine import Db, reading
-from storage.models import RunLock
+from linkfresh.storage.engine import Db, reading
+from linkfresh.storage.models import RunLock
 
 LOCK_ID = 1
 # A process that started this long after a lock (or run) was taken cannot be the one that

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import Connection, Engine, inspect, select
 from sqlmodel import SQLModel
 
-from storage import models
-from storage.engine import open_engine
+from linkfresh.storage import models
+from linkfresh.storage.engine import open_engine
 
 SCHEMA_VERSION = 1
 VERSION_KEY = "schema_version"

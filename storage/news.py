@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.types import Paper, Post, Topic
-from storage.engine import Db, session_scope
-from storage.models import PaperRow, PaperTopic, PostRow, PostTopic, SourceRun, TopicRow
+from linkfresh.collector.types import Paper, Post, Topic
+from linkfresh.storage.engine import Db, session_scope
+from linkfresh.storage.models import PaperRow, PaperTopic, PostRow, PostTopic, SourceRun, TopicRow
 
 
 def _now(now: datetime | None) -> datetime:

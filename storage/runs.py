@@ -1,41 +1,236 @@
-"""What the scheduler needs to remember: when each stage last ran, and the daemon's heartbeat.
-
-Kept in our own tables (`run`, `meta`), never in APScheduler's job store.
+"""Runs and check results: start/finish a run, write results in batched transactions as they
+arrive (advancing each resource's state), mark killed runs interrupted, thin old results.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Any
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
 
-from storage.engine import Db, session_scope
-from storage.models import Meta, RunRow
+from linkfresh.collector.types import CheckResult
+from linkfresh.storage.compact import vacuum_if_due
+from linkfresh.storage.engine import Db, release_free_pages, session_scope
+from linkfresh.storage.guide_links import ensure_resources
+from linkfresh.storage.lock import holder_alive, pid_alive
+from linkfresh.storage.models import Resource, ResultRow, RunRow
+from linkfresh.storage.state import StateRules, Tracked, Verdict, advance
+from linkfresh.storage.tracked import resource_values, tracked_from_row
 
-HEARTBEAT_KEY = "daemon.heartbeat"
-# A stage counts as done only when it succeeded: a failed, interrupted or offline one stays
-# due, so the next hourly `run` (or the daemon's restart) tries it again.
-DONE_OUTCOMES = ("ok",)
+DEFAULT_BATCH_SIZE = 100
 
 
-def last_done(db: Db, kind: str, outcomes: tuple[str, ...] = DONE_OUTCOMES) -> datetime | None:
-    """When the last run of `kind` that reached an end started (None if never)."""
+class RunOutcome:
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    NETWORK_DOWN = "network-down"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What one stored result did to its resource."""
+
+    url: str
+    verdict: Verdict
+    event: str | None
+
+
+def start_run(db: Db, kind: str, now: datetime, *, pid: int | None = None,
+              host: str | None = None) -> int:
+    """Record a run as started (outcome "running") and return its id."""
     with session_scope(db) as session:
-        return session.scalar(
-            select(func.max(RunRow.started_at)).where(RunRow.kind == kind,
-                                                      RunRow.outcome.in_(outcomes))
+        run = RunRow(kind=kind, started_at=now, pid=os.getpid() if pid is None else pid,
+                     host=host or socket.gethostname())
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def finish_run(db: Db, run_id: int, now: datetime, outcome: str,
+               counts: dict[str, int] | None = None) -> None:
+    with session_scope(db) as session:
+        session.execute(update(RunRow).where(RunRow.id == run_id).values(
+            finished_at=now, outcome=outcome, counts=dict(counts or {})))
+
+
+@dataclass
+class RunRecord:
+    """A run in progress: the block sets `outcome` (and `counts`) before it ends."""
+
+    id: int
+    outcome: str = RunOutcome.FAILED
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_run(engine: Engine, kind: str, now: datetime,
+                 clock: Callable[[], datetime] | None = None) -> Iterator[RunRecord]:
+    """Start a run of `kind`; finish it when the block ends, with the outcome the block set,
+    or "failed" if it raised. `clock` dates the finish (default: `now`'s wall clock)."""
+    record = RunRecord(start_run(engine, kind, now))
+    try:
+        yield record
+    except BaseException:
+        record.outcome = RunOutcome.FAILED
+        raise
+    finally:
+        finished = clock() if clock is not None else datetime.now(now.tzinfo)
+        finish_run(engine, record.id, finished, record.outcome, record.counts)
+
+
+def mark_interrupted(db: Db, now: datetime, *, alive: Callable[[int], bool] = pid_alive,
+                     host: str | None = None) -> list[int]:
+    """Mark runs left "running" by a process that is gone as "interrupted"; their ids.
+
+    Call it while holding the run lock: then no run on another host can be going either.
+    """
+    host = host or socket.gethostname()
+    with session_scope(db) as session:
+        stale = [
+            run_id
+            for run_id, pid, run_host, started in session.execute(
+                select(RunRow.id, RunRow.pid, RunRow.host, RunRow.started_at).where(
+                    RunRow.outcome == RunOutcome.RUNNING))
+            if not (run_host == host and pid is not None
+                    and holder_alive(pid, started, alive))
+        ]
+        if stale:
+            session.execute(update(RunRow).where(RunRow.id.in_(stale)).values(
+                outcome=RunOutcome.INTERRUPTED,
+                note=f"process gone; marked interrupted at {now.isoformat()}"))
+    return stale
+
+
+def record_batch(db: Db, run_id: int | None, results: Sequence[CheckResult],
+                 rules: StateRules, *, network_down: bool = False) -> list[Recorded]:
+    """Store `results` and advance their resources, all in one transaction.
+
+    When the network is down nothing is stored: such a run says nothing about any link.
+    """
+    if network_down or not results:
+        return []
+    recorded: list[Recorded] = []
+    with session_scope(db) as session:
+        first = min(r.checked_at for r in results)
+        ids = ensure_resources(session, (r.url for r in results), first)
+        rows = {row.id: row for row in session.execute(
+            select(Resource.__table__).where(Resource.id.in_(set(ids.values()))))}
+        tracked: dict[int, Tracked] = {rid: tracked_from_row(row) for rid, row in rows.items()}
+        values: dict[int, dict[str, object]] = {}
+        inserts: list[dict[str, object]] = []
+        for result in results:
+            rid = ids[result.url]
+            move = advance(tracked[rid], result.state, result.checked_at, rules)
+            tracked[rid] = move.after
+            values[rid] = resource_values(values.get(rid) or dict(rows[rid]._mapping),
+                                          move.after, result)
+            inserts.append(_result_row(rid, run_id, result, move.before.verdict,
+                                       move.after.verdict, move.event))
+            recorded.append(Recorded(result.url, move.after.verdict,
+                                     None if move.event is None else str(move.event)))
+        table = ResultRow.__table__
+        inserted = session.execute(
+            insert(table).returning(table.c.id, table.c.resource_id, sort_by_parameter_order=True),
+            inserts,
+        ).all()
+        for result_id, rid in inserted:
+            values[rid]["latest_result_id"] = result_id
+        res = Resource.__table__
+        session.execute(
+            update(res).where(res.c.id == bindparam("rid")),
+            [{"rid": rid, **{k: v for k, v in vals.items() if k not in ("id", "url")}}
+             for rid, vals in values.items()],
         )
+    return recorded
 
 
-def write_heartbeat(db: Db, beat: dict[str, Any]) -> None:
-    """Store the daemon's heartbeat (pid, time, jobs with last and next run) as JSON."""
+def _result_row(rid: int, run_id: int | None, result: CheckResult, before: Verdict,
+                after: Verdict, event: object) -> dict[str, object]:
+    return {
+        "resource_id": rid, "run_id": run_id, "checked_at": result.checked_at,
+        "state": str(result.state), "status": result.status, "final_url": result.final_url,
+        "chain": [[hop.url, hop.status, hop.location] for hop in result.chain] or None,
+        "error": result.error, "error_class": result.error_class,
+        "elapsed_ms": result.elapsed_ms, "etag": result.etag,
+        "last_modified": result.last_modified, "title": result.title, "detail": result.detail,
+        "verdict": str(after), "previous": str(before), "changed": before != after,
+        "event": None if event is None else str(event),
+    }
+
+
+class ResultWriter:
+    """Buffer results as the checker yields them; each full batch is one transaction.
+
+    A `kill -9` loses at most the unflushed batch. Leaving the `with` block flushes.
+    """
+
+    def __init__(self, engine: Engine, run_id: int | None, rules: StateRules, *,
+                 batch_size: int = DEFAULT_BATCH_SIZE, network_down: bool = False) -> None:
+        self.engine, self.run_id, self.rules = engine, run_id, rules
+        self.batch_size, self.network_down = batch_size, network_down
+        self.pending: list[CheckResult] = []
+        self.states: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
+
+    def add(self, result: CheckResult) -> None:
+        self.pending.append(result)
+        self.states[str(result.state)] += 1
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def extend(self, results: Iterable[CheckResult]) -> None:
+        for result in results:
+            self.add(result)
+
+    def flush(self) -> list[Recorded]:
+        batch, self.pending = self.pending, []
+        recorded = record_batch(self.engine, self.run_id, batch, self.rules,
+                                network_down=self.network_down)
+        self.events.update(r.event for r in recorded if r.event)
+        return recorded
+
+    def counts(self) -> dict[str, int]:
+        """Per-state and per-event counts, for the run's `counts`."""
+        return {**self.states, **{f"event:{k}": v for k, v in self.events.items()}}
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # Results already obtained are true evidence even if the run then fails.
+        self.flush()
+
+
+def thin(db: Db, now: datetime, retention: timedelta) -> int:
+    """Delete results older than `retention`, except state changes and each link's latest.
+
+    Returns how many rows went. This bounds growth per link to the changes it goes through.
+    Given an engine, the freed space is then given back to the file system (SQLite); given a
+    session, that is the caller's to do after committing (`release_free_pages`).
+    """
+    table, res = ResultRow.__table__, Resource.__table__
+    latest = select(res.c.latest_result_id).where(res.c.latest_result_id.is_not(None))
     with session_scope(db) as session:
-        session.merge(Meta(name=HEARTBEAT_KEY, value=json.dumps(beat, sort_keys=True)))
+        deleted = session.execute(table.delete().where(and_(
+            table.c.checked_at < now - retention,
+            table.c.changed.is_(False),
+            table.c.event.is_(None),
+            table.c.id.not_in(latest),
+        )))
+        count = int(deleted.rowcount or 0)
+    if count and isinstance(db, Engine):
+        release_free_pages(db)
+        vacuum_if_due(db, now)
+    return count
 
-
-def read_heartbeat(db: Db) -> dict[str, Any] | None:
-    with session_scope(db) as session:
-        row = session.get(Meta, HEARTBEAT_KEY)
-        return None if row is None else dict(json.loads(row.value))

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from collector.outcomes import SourceKind, SourceOutcome, SourceStatus
-from collector.types import FeedState
-from storage.engine import Db, session_scope
-from storage.models import ArchiveSnapshot, ResourceSuggestion, SourceState
+from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
+from linkfresh.collector.types import FeedState
+from linkfresh.storage.engine import Db, session_scope
+from linkfresh.storage.models import ArchiveSnapshot, ResourceSuggestion, SourceState
 
-if TYPE_CHECKING:  # only the types: collector.archive brings httpx, which storage never loads
-    from collector.archive import ArchiveLookup
-    from collector.suggest import PaperSuggestion
+if TYPE_CHECKING:  # only the types: linkfresh.collector.check.wayback brings httpx, which storage never loads
+    from linkfresh.collector.check.wayback import ArchiveLookup
+    from linkfresh.collector.news.named_resources import PaperSuggestion
 
 # Keep IN (...) lists well under SQLite's host-parameter limit.
 _CHUNK = 500

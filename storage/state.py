@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from collector.types import LinkState
-from config.settings import CheckSettings
+from linkfresh.collector.types import LinkState
+from linkfresh.config.settings import CheckSettings
 
 # How far back state flips are counted when deciding that a link flaps. Two weeks lets a
 # link that breaks and recovers every week reach the default threshold of 4 flips.

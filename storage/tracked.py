@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from collector.types import CheckResult, LinkState
-from storage.state import Tracked, Verdict
+from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.storage.state import Tracked, Verdict
 
 NOT_MODIFIED = 304
 

@@ -11,10 +11,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from collector.guide_io import read_guide
-from collector.types import Guide, Link, Paper, Post
-from reports.digest import build_digest
-from reports.digest_model import (
+from linkfresh.collector.guide.read import read_guide
+from linkfresh.collector.types import Guide, Link, Paper, Post
+from linkfresh.reports.digest import build_digest
+from linkfresh.reports.digest_model import (
     BrokenLink,
     Digest,
     FailedSource,

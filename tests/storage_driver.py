@@ -10,11 +10,11 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from collector.types import CheckResult, LinkState
-from storage.lock import LockHeld, acquire
-from storage.migrations import open_database
-from storage.results import ResultWriter, finish_run, mark_interrupted, start_run
-from storage.state import StateRules
+from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.storage.lock import LockHeld, acquire
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.runs import ResultWriter, finish_run, mark_interrupted, start_run
+from linkfresh.storage.state import StateRules
 
 BATCH = 10
 LOCKED_EXIT = 4  # linkfresh.exitcodes.LOCKED; storage tests do not import the application

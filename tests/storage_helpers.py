@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from collector.types import CheckResult, Guide, Link, LinkKind, LinkState
-from storage.migrations import open_database
+from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, LinkState
+from linkfresh.storage.migrations import open_database
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

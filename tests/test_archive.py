@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from collector.archive import (
+from linkfresh.collector.check.wayback import (
     ArchiveLookup,
     lookup_snapshot,
     lookup_snapshots,

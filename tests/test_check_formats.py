@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.types import CheckResult, Hop, Link, LinkKind, LinkState
-from reports.check_formats import (
+from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkState
+from linkfresh.reports.check_formats import (
     escape_data,
     escape_property,
     fails,
@@ -17,7 +17,7 @@ from reports.check_formats import (
     render_check_junit,
     render_check_markdown,
 )
-from reports.check_model import CheckReport, LinkReport
+from linkfresh.reports.check_model import CheckReport, LinkReport
 from tests.digest_seed import bundled_guide
 from tests.golden_files import GOLDEN, assert_golden
 

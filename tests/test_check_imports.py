@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.servers import closed_port
 
 # Modules only the recorded paths (database, collect, digest) need.
-HEAVY = ("sqlalchemy", "sqlmodel", "storage", "apscheduler", "arxiv", "feedparser", "bs4")
+HEAVY = ("sqlalchemy", "sqlmodel", "linkfresh.storage", "apscheduler", "arxiv", "feedparser", "bs4")
 
 PROBE = """
 import sys
@@ -18,7 +18,8 @@ try:
     main(sys.argv[1:])
 except SystemExit as stop:
     code = stop.code
-heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
+heavy = sorted(name for name in HEAVY
+               if any(loaded == name or loaded.startswith(name + ".") for loaded in sys.modules))
 print("EXIT", code)
 print("HEAVY", ",".join(heavy))
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collector import http
+from linkfresh.collector.web import client as http
 from linkfresh.cli import main
 from tests.servers import LocalServer, Reply, closed_port, html_page
 

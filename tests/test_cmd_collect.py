@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
-from linkfresh.cmd_collect import CollectOutcome
+from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
+from linkfresh.commands.collect import CollectOutcome
 from linkfresh.exitcodes import ExitCode
-from storage.migrations import open_database
-from storage.models import PaperRow, PostRow, SourceRun
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import PaperRow, PostRow, SourceRun
 from tests.arxiv_atom import Entry, paging_handler
 from tests.cli import run_cli
 from tests.feed_samples import RSS_TYPE, rss

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.lock import acquire, current_holder
-from storage.migrations import open_database
+from linkfresh.storage.lock import acquire, current_holder
+from linkfresh.storage.migrations import open_database
 from tests.cli import run_cli
 
 

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from collector.outcomes import SourceOutcome
-from linkfresh.cmd_collect import collect_stage
+from linkfresh.collector.news.outcomes import SourceOutcome
+from linkfresh.commands.collect import collect_stage
 from linkfresh.context import AppContext
-from storage.lock import run_lock
-from storage.migrations import open_database
-from storage.models import PostRow, SourceRun
+from linkfresh.storage.lock import run_lock
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import PostRow, SourceRun
 from tests.arxiv_atom import Entry, paging_handler
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply

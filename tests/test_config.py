@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from config.bundled import bundled_feeds, bundled_topics
-from config.loader import ConfigError, env_overrides, load_settings
-from config.settings import Settings
+from linkfresh.config.bundled import bundled_feeds, bundled_topics
+from linkfresh.config.loader import ConfigError, env_overrides, load_settings
+from linkfresh.config.settings import Settings
 from tests.cli import run_cli
 
 

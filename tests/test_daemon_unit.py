@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from config.settings import ScheduleSettings
+from linkfresh.config.settings import ScheduleSettings
 from linkfresh.daemon import Daemon, JobInfo
 
 

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collector.types import Paper, Post
-from reports.digest import build_digest, render_digest_json, render_digest_markdown
-from reports.digest_model import (
+from linkfresh.collector.types import Paper, Post
+from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
+from linkfresh.reports.digest_model import (
     DIGEST_SCHEMA_VERSION,
     BrokenLink,
     Digest,
@@ -26,7 +26,7 @@ from reports.digest_model import (
     Period,
     UnverifiedLink,
 )
-from reports.escape import safe_url
+from linkfresh.reports.escape import safe_url
 from tests.digest_seed import HOSTILE_PAPER_TITLE, HOSTILE_POST_TITLE, bundled_guide, seeded_week
 from tests.golden_files import GOLDEN, assert_golden
 

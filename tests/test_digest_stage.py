@@ -6,17 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.guide import parse_guide
-from collector.types import CheckResult, Hop, LinkState
-from linkfresh.digest_stage import (
+from linkfresh.collector.guide.parse import parse_guide
+from linkfresh.collector.types import CheckResult, Hop, LinkState
+from linkfresh.stages.digest_build import (
     digest_period,
     merged_updates,
     moved_to,
     parse_moment,
     wrapper_updates,
 )
-from reports.digest_model import GuidePlace, LinkUpdate, UpdateKind
-from storage.views import LinkIssue
+from linkfresh.reports.digest_model import GuidePlace, LinkUpdate, UpdateKind
+from linkfresh.storage.values import LinkIssue
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

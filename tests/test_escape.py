@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reports.escape import (
+from linkfresh.reports.escape import (
     clean_text,
     escape_text,
     link_destination,

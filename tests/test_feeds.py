@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from collector.feed_parse import plausible_date, post_identity
-from collector.feeds import FeedRetry, FeedState, collect_feed, collect_feeds
-from collector.http import build_client
-from collector.outcomes import FailureKind, SourceOutcome, SourceStatus
-from collector.types import Post, Topic
-from config.settings import CheckSettings, FeedSettings
+from linkfresh.collector.news.feed_parse import plausible_date, post_identity
+from linkfresh.collector.news.feeds import FeedRetry, FeedState, collect_feed, collect_feeds
+from linkfresh.collector.web.client import build_client
+from linkfresh.collector.news.outcomes import FailureKind, SourceOutcome, SourceStatus
+from linkfresh.collector.types import Post, Topic
+from linkfresh.config.settings import CheckSettings, FeedSettings
 from tests.feed_samples import (
     ATOM_TYPE,
     BILLION_LAUGHS,
@@ -155,7 +155,7 @@ def test_listing_page_reads_like_a_feed(new_server: ServerFactory) -> None:
 
 
 def test_listing_keeps_other_hosts_of_the_same_site() -> None:
-    from collector.feed_pages import read_listing
+    from linkfresh.collector.news.feed_pages import read_listing
 
     items = read_listing(LISTING_PAGE.encode(), "https://www.example-batch.org/the-batch/")
     assert [item.url for item in items][:2] == [

@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.guide import parse_guide
-from collector.guide_io import read_guide
-from collector.types import LinkKind, LinkSource
-from config.bundled import bundled_guide_path
+from linkfresh.collector.guide.parse import parse_guide
+from linkfresh.collector.guide.read import read_guide
+from linkfresh.collector.types import LinkKind, LinkSource
+from linkfresh.config.bundled import bundled_guide_path
 
 TITLE = "LLMs Learning Guide"
 PHASE1 = "Phase 1: Foundations - Revisiting and Expanding Core Concepts"

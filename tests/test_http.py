@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from collector.http import (
+from linkfresh.collector.web.client import (
     BlockedURL,
     NameNotResolved,
     build_client,
@@ -20,7 +20,7 @@ from collector.http import (
     read_capped,
     resolve_vetted,
 )
-from config.settings import CheckSettings
+from linkfresh.config.settings import CheckSettings
 from tests.servers import LocalServer, Reply, endless, gzip_bomb, html_page
 
 UA = "linkfresh/test (+https://example.invalid)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collector.order import host_queues, worker_starts
+from linkfresh.collector.check.order import host_queues, worker_starts
 
 
 def test_without_history_the_guide_order_stands() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.pages import (
+from linkfresh.collector.check.pages import (
     Page,
     bot_wall_sign,
     fragment_present,
@@ -17,7 +17,7 @@ from collector.pages import (
     redirected_to_root,
     soft_404_sign,
 )
-from collector.retry import Failure, Retry, backoff_delay, parse_retry_after, retry_plan
+from linkfresh.collector.web.retry import Failure, Retry, backoff_delay, parse_retry_after, retry_plan
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -3,7 +3,7 @@ early stop when no fragment needs the page's anchors."""
 
 from __future__ import annotations
 
-from collector.pages import Page, decode_html, fragment_present, inspect_html
+from linkfresh.collector.check.pages import Page, decode_html, fragment_present, inspect_html
 
 
 def test_text_skips_comments_scripts_and_styles_and_joins_pieces() -> None:

@@ -163,8 +163,8 @@ def test_run_does_only_due_work_and_holds_the_lock(tmp_path: Path, new_server: N
 
 
 def test_run_exits_4_while_another_run_holds_the_lock(tmp_path: Path) -> None:
-    from storage.lock import acquire
-    from storage.migrations import open_database
+    from linkfresh.storage.lock import acquire
+    from linkfresh.storage.migrations import open_database
 
     guide(tmp_path, "https://example.invalid/")
     config(tmp_path, check="0 6 * * *", digest="0 8 * * 1")

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from collector.archive import ArchiveLookup, Snapshot
-from linkfresh.archive_lookup import suggest_snapshots
+from linkfresh.collector.check.wayback import ArchiveLookup, Snapshot
+from linkfresh.stages.wayback_lookup import suggest_snapshots
 from linkfresh.context import AppContext
-from storage.migrations import open_database
-from storage.sources import cached_snapshots, save_snapshots
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.sources import cached_snapshots, save_snapshots
 from tests.servers import LocalServer, Reply, Request
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

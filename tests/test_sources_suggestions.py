@@ -11,20 +11,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.outcomes import SourceKind, SourceOutcome, SourceStatus
-from collector.suggest import (
+from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
+from linkfresh.collector.news.named_resources import (
     KNOWN_TITLES,
     TitleQuery,
     clear_match,
     find_suggestions,
     queries_for,
 )
-from collector.types import NamedResource, Paper
-from linkfresh.cmd_collect import collect_stage
+from linkfresh.collector.types import NamedResource, Paper
+from linkfresh.commands.collect import collect_stage
 from linkfresh.context import AppContext
-from storage.migrations import open_database
-from storage.models import SourceRun
-from storage.sources import load_suggestions
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import SourceRun
+from linkfresh.storage.sources import load_suggestions
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.servers import LocalServer, Reply, Request
 

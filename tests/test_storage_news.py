@@ -8,16 +8,16 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from collector.types import Paper, Post, Topic
-from storage.models import PaperRow, TopicRow
-from storage.news import (
+from linkfresh.collector.types import Paper, Post, Topic
+from linkfresh.storage.models import PaperRow, TopicRow
+from linkfresh.storage.news import (
     last_seen_paper,
     record_source_run,
     sync_topics,
     upsert_papers,
     upsert_posts,
 )
-from storage.queries import failed_sources, new_papers, new_posts
+from linkfresh.storage.digest_queries import failed_sources, new_papers, new_posts
 from tests.storage_helpers import T0, database
 
 PAPER = Paper(arxiv_id="2403.01234", version=1, title="Attention again", authors=("A. B.",),

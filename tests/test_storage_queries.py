@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from collector.types import LinkState
+from linkfresh.collector.types import LinkState
 from linkfresh.cli import main
-from storage.links import sync_guide
-from storage.overview import link_history, status_summary
-from storage.queries import digest_data
-from storage.results import finish_run, record_batch, start_run
-from storage.state import StateRules
+from linkfresh.storage.guide_links import sync_guide
+from linkfresh.storage.status import link_history, status_summary
+from linkfresh.storage.digest_queries import digest_data
+from linkfresh.storage.runs import finish_run, record_batch, start_run
+from linkfresh.storage.state import StateRules
 from tests.storage_helpers import T0, database, guide, link, result
 
 OKU, DEAD, BACK, OLD, WALL, MOVED, GONE = (f"https://{h}.example/" for h in

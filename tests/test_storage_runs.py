@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.results import RunOutcome, recorded_run
-from storage.runs import last_done, read_heartbeat, write_heartbeat
+from linkfresh.storage.runs import RunOutcome, recorded_run
+from linkfresh.storage.stage_clock import last_done, read_heartbeat, write_heartbeat
 from tests.storage_helpers import T0, database
 
 

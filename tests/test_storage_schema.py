@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from storage.engine import open_engine
-from storage.migrations import SCHEMA_VERSION, SchemaError, ensure_schema, open_database
+from linkfresh.storage.engine import open_engine
+from linkfresh.storage.migrations import SCHEMA_VERSION, SchemaError, ensure_schema, open_database
 from tests.storage_helpers import database
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from collector.types import LinkState
-from storage.engine import release_free_pages
-from storage.results import record_batch, thin
-from storage.state import StateRules
+from linkfresh.collector.types import LinkState
+from linkfresh.storage.engine import release_free_pages
+from linkfresh.storage.runs import record_batch, thin
+from linkfresh.storage.state import StateRules
 from tests.storage_helpers import T0, database, result
 
 RULES = StateRules()
@@ -53,7 +53,7 @@ def test_release_with_nothing_freed_is_harmless(tmp_path: Path) -> None:
 
 
 def test_weekly_vacuum_after_thinning(tmp_path: Path) -> None:
-    from storage.compact import vacuum_if_due
+    from linkfresh.storage.compact import vacuum_if_due
 
     engine = database(tmp_path)
     now = T0 + timedelta(days=40)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.topics import compile_topics, keyword_pattern, match_topics, score
-from collector.types import Topic
+from linkfresh.collector.news.topic_match import compile_topics, keyword_pattern, match_topics, score
+from linkfresh.collector.types import Topic
 
 TOPICS = compile_topics([
     Topic("Transformer architecture", keywords=("transformer", "self-attention",

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.types import LinkKind
-from collector.unwrap import RULES, link_kind, normalise, same_url, unwrap
+from linkfresh.collector.types import LinkKind
+from linkfresh.collector.guide.unwrap import RULES, link_kind, normalise, same_url, unwrap
 
 INNER = "https://example.org/path/page?a=1&b=two#part"
 ENC = quote(INNER, safe="")

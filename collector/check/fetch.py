@@ -1,0 +1,140 @@
+"""One attempt at a URL: redirects followed hop by hop (each hop gated per host and vetted),
+the answer's evidence kept, and every transport failure turned into a `Failure` value.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+
+from linkfresh.collector.check.host_limits import HostLimits
+from linkfresh.collector.web.client import BlockedURL, NameNotResolved, fetchable, read_capped
+from linkfresh.collector.check.pages import Page, inspect_html, is_html
+from linkfresh.collector.web.retry import Failure
+from linkfresh.collector.types import Hop
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})  # RFC 9110 §15.4.2, §15.4.9
+# Enough of an error page to read a bot wall's <title>; titles sit at the top.
+ERROR_PAGE_BYTES = 64 * 1024
+_KEPT_HEADERS = ("content-type", "retry-after", "cf-mitigated", "etag", "last-modified", "server")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one attempt got: the final status (or a failure) and the evidence on the way."""
+
+    url: str
+    method: str
+    final_url: str
+    status: int | None = None
+    chain: tuple[Hop, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    page: Page | None = None
+    truncated: bool = False
+    failure: Failure | None = None
+    error: str | None = None
+    requests: int = 0
+    # Set when the server asked to wait longer than the cap: the link is then unverified.
+    rate_limited: str | None = None
+
+
+def host_key(url: str) -> str:
+    """The unit of politeness: host and port (two ports of one address are two servers)."""
+    return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
+
+
+def classify_error(error: Exception) -> Failure:
+    """Map a transport exception to a `Failure`; the order matters (subclasses first)."""
+    if isinstance(error, BlockedURL | httpx.UnsupportedProtocol):
+        return Failure.BLOCKED
+    if isinstance(error, NameNotResolved):
+        return Failure.NO_HOST
+    if isinstance(error, httpx.ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(error, httpx.TimeoutException):
+        return Failure.TIMEOUT
+    if isinstance(error, httpx.ConnectError):
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ssl.SSLError) or "SSL" in str(error) or "certificate" in str(error):
+            return Failure.TLS
+        return Failure.REFUSED
+    if isinstance(error, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return Failure.RESET
+    if isinstance(error, httpx.RemoteProtocolError) and "disconnected" in str(error):
+        return Failure.RESET
+    if isinstance(error, httpx.InvalidURL):
+        return Failure.BAD_URL
+    return Failure.PROTOCOL
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    limits: HostLimits,
+    url: str,
+    *,
+    method: str = "GET",
+    body_bytes: int = 0,
+    max_redirects: int = 10,
+    first_headers: Mapping[str, str] | None = None,
+    anchors: bool = True,
+) -> Answer:
+    """Request `url`, following up to `max_redirects` redirects by hand.
+
+    `body_bytes` > 0 reads up to that much of an HTML answer to a GET and inspects it
+    (its ids and names too unless `anchors` is False: only a fragment needs them).
+    `first_headers` (conditional validators) go on the first request only.
+    """
+    chain: list[Hop] = []
+    seen = {urldefrag(url).url}
+    current, requests = url, 0
+    while True:
+        reason = fetchable(current)
+        if reason:
+            return Answer(url, method, current, None, tuple(chain), failure=Failure.BLOCKED,
+                          error=reason, requests=requests)
+        try:
+            async with (
+                limits.slot(host_key(current)),
+                client.stream(method, current, headers=None if chain else first_headers) as reply,
+            ):
+                requests += 1
+                location = reply.headers.get("location")
+                if reply.status_code in REDIRECT_STATUSES and location:
+                    target = urljoin(current, location.strip())
+                    chain.append(Hop(current, reply.status_code, target))
+                    next_url = target
+                else:
+                    return await _final(url, method, reply, tuple(chain), body_bytes, requests,
+                                        anchors)
+        except httpx.HTTPError as error:
+            return Answer(url, method, current, None, tuple(chain), failure=classify_error(error),
+                          error=f"{type(error).__name__}: {error}"[:300], requests=requests)
+        if urldefrag(next_url).url in seen:
+            return Answer(url, method, next_url, chain[-1].status, tuple(chain),
+                          failure=Failure.REDIRECT_LOOP, error="redirect loop", requests=requests)
+        if len(chain) > max_redirects:
+            return Answer(url, method, next_url, chain[-1].status, tuple(chain),
+                          failure=Failure.TOO_MANY_REDIRECTS,
+                          error=f"more than {max_redirects} redirects", requests=requests)
+        seen.add(urldefrag(next_url).url)
+        current = next_url
+
+
+async def _final(
+    url: str, method: str, reply: httpx.Response, chain: tuple[Hop, ...], body_bytes: int,
+    requests: int, anchors: bool,
+) -> Answer:
+    headers = {name: reply.headers[name] for name in _KEPT_HEADERS if name in reply.headers}
+    page, truncated = None, False
+    if method == "GET" and body_bytes and is_html(headers.get("content-type")):
+        limit = body_bytes if reply.status_code < 300 else min(body_bytes, ERROR_PAGE_BYTES)
+        body = await read_capped(reply, limit)
+        page = inspect_html(body.data, reply.charset_encoding, anchors=anchors)
+        truncated = body.truncated
+    return Answer(url, method, str(reply.url), reply.status_code, chain, headers, page, truncated,
+                  requests=requests)

@@ -1,0 +1,1 @@
+"""Reading a markdown guide: parsing, unwrapping redirect wrappers, rewriting link targets."""

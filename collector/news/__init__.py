@@ -1,0 +1,1 @@
+"""Collecting news: arXiv papers and blog posts per topic, and what each source did."""

@@ -1,0 +1,98 @@
+"""`linkfresh run` (one cycle, for cron) and `linkfresh serve` (the APScheduler daemon)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from linkfresh.context import AppContext
+from linkfresh.stages.cycle import STAGES, Cycle
+from linkfresh.daemon import Daemon, JobInfo
+from linkfresh.store import opened
+from linkfresh.storage.stage_clock import last_done, write_heartbeat
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Under systemd the journal adds its own timestamps (JOURNAL_STREAM is set for its units).
+_JOURNAL_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(verbose: int, log_file: Path | None = None, *, default: int) -> None:
+    """Log to stderr (or `log_file`): warnings only unless -v, as `default` says for serve."""
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose or default <= 20 else default
+    fmt = _JOURNAL_FORMAT if os.environ.get("JOURNAL_STREAM") and log_file is None else _FORMAT
+    handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(logging.Formatter(fmt))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("linkfresh").setLevel(level)
+    if verbose > 1:
+        logging.getLogger("apscheduler").setLevel(logging.INFO)
+
+
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log each stage.")]
+
+
+def run(
+    ctx: typer.Context,
+    every: Annotated[bool, typer.Option("--all", help="Run every stage, due or not.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Check every link, not only due ones.")]
+    = False,
+    verbose: Verbose = 0,
+) -> None:
+    """One cycle for cron: check, collect and digest, each when its schedule says it is due.
+
+    Safe to run every hour. Exit 0 ok, 1 links confirmed broken, 2 bad config or input,
+    3 network down, 4 another run holds the lock.
+    """
+    app: AppContext = ctx.obj
+    configure_logging(app.verbose + verbose, default=logging.WARNING)
+    with opened(app) as engine:
+        result = Cycle(app, engine).run_due(every=every, full=full)
+    if result.exit_code:
+        raise typer.Exit(int(result.exit_code))
+
+
+def serve(
+    ctx: typer.Context,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here, not stderr.")]
+    = None,
+    verbose: Verbose = 0,
+) -> None:
+    """Run as a daemon: check, collect and digest on the [schedule] cron strings.
+
+    SIGTERM or SIGINT stops it: no new work starts, the running stage stops at a safe
+    point within schedule.shutdown_grace seconds, and it exits 0.
+    """
+    app: AppContext = ctx.obj
+    configure_logging(app.verbose + verbose, log_file, default=logging.INFO)
+    started = datetime.now(UTC)
+    with opened(app) as engine:
+        cycle = Cycle(app, engine)
+
+        def beat(jobs: list[JobInfo]) -> None:
+            write_heartbeat(engine, {
+                "pid": os.getpid(),
+                "started_at": started.isoformat(),
+                "beat_at": datetime.now(UTC).isoformat(),
+                "jobs": {job.name: {
+                    "schedule": job.schedule,
+                    "last_run": job.last_run.isoformat() if job.last_run else None,
+                    "next_run": job.next_run.isoformat() if job.next_run else None,
+                } for job in jobs},
+            })
+
+        daemon = Daemon(
+            app.settings.schedule,
+            {stage: getattr(cycle, stage) for stage in STAGES},
+            last_done=lambda stage: last_done(engine, stage),
+            heartbeat=beat,
+        )
+        daemon.serve()

@@ -1,0 +1,121 @@
+"""The check stage wired to storage: sync the guides, check what is due, record as it goes.
+
+The caller holds the run lock and passes the engine and the clock; this module decides
+nothing about output or exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+from linkfresh.collector.check.checker import Progress
+from linkfresh.collector.types import CheckResult, LinkKind
+from linkfresh.collector.guide.unwrap import host_of
+from linkfresh.stages.check_stateless import (
+    Clock,
+    build_report,
+    check_once,
+    check_until_stopped,
+    http_links,
+    utcnow,
+)
+from linkfresh.context import AppContext, load_and_warn
+from linkfresh.stages.recording import GatedRecorder
+from linkfresh.reports.check_model import CheckReport
+from linkfresh.storage.guide_links import (
+    answered_hosts,
+    due_urls,
+    last_elapsed,
+    latest_results,
+    sync_guide,
+    validators,
+)
+from linkfresh.storage.runs import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
+from linkfresh.storage.state import StateRules
+
+# The stateless pieces live in `linkfresh.stages.check_stateless` (no storage imports); re-exported here.
+__all__ = ["CheckStage", "Clock", "build_report", "check_once", "check_stage", "http_links",
+           "utcnow"]
+
+
+@dataclass(frozen=True)
+class CheckStage:
+    """What a recorded check did: the report, the run, and how many links were fetched."""
+
+    report: CheckReport
+    run_id: int
+    fetched: int
+    reused: int
+    stopped: bool
+
+
+def check_stage(
+    app: AppContext,
+    engine: Engine,
+    *,
+    guides: list[Path] | None = None,
+    full: bool = False,
+    clock: Clock = utcnow,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> CheckStage:
+    """Check the links that are due (all with `full`) and record every result as it comes.
+
+    Links not due are reported with their latest stored result. When the network is down
+    nothing is recorded and the run ends as "network-down".
+    """
+    parsed = load_and_warn(app, guides)
+    links = http_links(parsed)
+    settings = app.settings.check
+    now = clock()
+    mark_interrupted(engine, now)
+    for guide in parsed:
+        sync_guide(engine, guide, now)
+    names = [guide.path for guide in parsed]
+    due = set(due_urls(engine, now, timedelta(hours=settings.recheck_after_hours), full=full,
+                       guides=names))
+    to_check = [link for link in links
+                if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
+    tried_hosts = {host_of(url) for url in due}
+    with recorded_run(engine, "check", now, clock) as run:
+        writer = ResultWriter(engine, run.id, StateRules.from_settings(settings))
+        recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
+
+        def on_result(result: CheckResult, done: int, total: int) -> None:
+            recorder.add(result)
+            if progress is not None:
+                progress(result, done, total)
+
+        try:
+            results, stopped = asyncio.run(check_until_stopped(
+                to_check, client, app, validators(engine, due), on_result, stop, clock,
+                expected_seconds=last_elapsed(engine, due)))
+        except BaseException:
+            # What the check confirmed before it failed is true evidence: keep it.
+            recorder.finish(network_down=not recorder.open)
+            run.counts = writer.counts()
+            raise
+        for result in results:  # skipped links never pass through the progress callback
+            recorder.add(result)
+        reused = latest_results(engine, {link.url for link in links} - recorder.recorded)
+        report = build_report(names, links, [*results, *reused.values()], now, clock(),
+                              known_good_hosts=recorder.yardstick)
+        recorder.finish(report.network_down)
+        run.counts = writer.counts()
+        if stopped:
+            run.outcome = RunOutcome.INTERRUPTED
+        elif report.network_down:
+            run.outcome = RunOutcome.NETWORK_DOWN
+        else:
+            run.outcome = RunOutcome.OK
+    if run.outcome == RunOutcome.OK:
+        thin(engine, now, timedelta(days=settings.retention_days))
+    return CheckStage(report, run.id, len(results), len(reused), stopped)

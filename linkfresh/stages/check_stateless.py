@@ -1,0 +1,96 @@
+"""The stateless check (`check --no-db`) and the pieces the recorded one shares with it.
+
+Nothing here imports storage (sqlalchemy, sqlmodel): a stateless check loads only what it
+uses. `pipeline` wires these to the database for `check`, `run` and `serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from linkfresh.collector.check.checker import Progress, check_links
+from linkfresh.collector.check.netdown import mark_unverifiable, network_down
+from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, Validators
+from linkfresh.clients import http_client
+from linkfresh.context import AppContext, load_and_warn
+from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.reports.check_model import CheckReport, LinkReport
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def http_links(guides: list[Guide]) -> list[Link]:
+    """Every link of the guides; exit 2 when none is an http link (never a silent pass)."""
+    links = [link for guide in guides for link in guide.links]
+    if not any(link.kind is LinkKind.HTTP for link in links):
+        names = ", ".join(guide.path for guide in guides)
+        raise Fail(f"no links found in {names}", ExitCode.USAGE)
+    return links
+
+
+def build_report(
+    guides: Sequence[str], links: Sequence[Link], results: Sequence[CheckResult],
+    started: datetime, finished: datetime, *, known_good_hosts: Collection[str] = (),
+) -> CheckReport:
+    """Join results with their occurrences; when the network is down, mark nothing broken."""
+    down = network_down(results, known_good_hosts)
+    if down:
+        results = mark_unverifiable(results)
+    occurrences: dict[str, list[Link]] = defaultdict(list)
+    for link in links:
+        occurrences[link.url].append(link)
+    items = tuple(LinkReport(result, tuple(occurrences[result.url])) for result in results)
+    return CheckReport(tuple(guides), started, finished, items, network_down=down)
+
+
+async def check_until_stopped(
+    links: list[Link], client: httpx.AsyncClient | None, app: AppContext,
+    validators_by_url: dict[str, Validators], progress: Progress | None,
+    stop: threading.Event | None, clock: Clock, expected_seconds: dict[str, float] | None = None,
+) -> tuple[list[CheckResult], bool]:
+    """Run the check; if `stop` is set, cancel it (results so far were already recorded).
+
+    `expected_seconds` (how long each URL took last time) starts the slowest links first.
+    """
+    settings = app.settings.check
+    async with client or http_client(settings) as http:
+        task = asyncio.ensure_future(
+            check_links(links, http, settings, validators=validators_by_url,
+                        expected_seconds=expected_seconds, progress=progress, now=clock)
+        )
+        while stop is not None and not task.done():
+            if stop.is_set():
+                task.cancel()
+                break
+            await asyncio.wait({task}, timeout=0.1)
+        try:
+            return await task, False
+        except asyncio.CancelledError:
+            return [], True
+
+
+def check_once(
+    app: AppContext,
+    guides: list[Path] | None = None,
+    *,
+    client: httpx.AsyncClient | None = None,
+    progress: Progress | None = None,
+    clock: Clock = utcnow,
+) -> CheckReport:
+    """A stateless check of every link (`check --no-db`): nothing read or written."""
+    parsed = load_and_warn(app, guides)
+    links = http_links(parsed)
+    started = clock()
+    results, _ = asyncio.run(check_until_stopped(links, client, app, {}, progress, None, clock))
+    return build_report([guide.path for guide in parsed], links, results, started, clock())

@@ -1,0 +1,59 @@
+"""Recording check results as they arrive, without letting a network outage change any state.
+
+Results are written in batches while the check runs (a kill loses one batch at most). But
+"the network is down" is only known at the end, and then nothing may change; so results
+that got no answer at all are held back until some host that should answer has answered.
+If none ever does, the held results are dropped and nothing was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from linkfresh.collector.check.netdown import is_network_failure
+from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.collector.guide.unwrap import host_of
+from linkfresh.storage.runs import ResultWriter
+
+
+class GatedRecorder:
+    """Feeds a `ResultWriter`, holding results back until the network is known to be up.
+
+    `yardstick_hosts` are the hosts that answered last time among those this run will try;
+    when empty, an answer from any host opens the gate. This matches `network_down`, so the
+    gate is open exactly when the run will not be called "network down".
+    """
+
+    def __init__(self, writer: ResultWriter, yardstick_hosts: Collection[str]) -> None:
+        self.writer = writer
+        self.yardstick = {host.lower() for host in yardstick_hosts}
+        self.held: list[CheckResult] = []
+        self.recorded: set[str] = set()
+        self.open = False
+
+    def _opens_gate(self, result: CheckResult) -> bool:
+        if result.state is LinkState.SKIPPED or is_network_failure(result):
+            return False
+        return not self.yardstick or host_of(result.url) in self.yardstick
+
+    def add(self, result: CheckResult) -> None:
+        if result.url in self.recorded:
+            return
+        self.recorded.add(result.url)
+        if self.open:
+            self.writer.add(result)
+            return
+        self.held.append(result)
+        if self._opens_gate(result):
+            self.open = True
+            self.writer.extend(self.held)
+            self.held = []
+
+    def finish(self, network_down: bool) -> None:
+        """Write what is left, unless the network was down (then nothing changes)."""
+        if network_down:
+            self.held = []
+            return
+        self.writer.extend(self.held)
+        self.held = []
+        self.writer.flush()
