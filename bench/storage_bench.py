@@ -29,9 +29,9 @@ from linkfresh.storage import digest_queries as queries
 from linkfresh.storage.guide_links import due_urls, sync_guide
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.news import record_source_run, upsert_papers, upsert_posts
-from linkfresh.storage.status import link_history, status_summary
 from linkfresh.storage.runs import finish_run, record_batch, start_run, thin
 from linkfresh.storage.state import StateRules
+from linkfresh.storage.status import link_history, status_summary
 
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 TOPICS = [f"Topic {n}" for n in range(12)]

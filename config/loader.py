@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from linkfresh.config.settings import Settings
+from pydantic import ValidationError
 
 CONFIG_FILENAME = "linkfresh.toml"
 ENV_PREFIX = "LINKFRESH_"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from linkfresh.config.settings import CheckSettings, FeedSettings, ScheduleSettings, Settings, TopicSettings
+from linkfresh.config.settings import (
+    CheckSettings,
+    FeedSettings,
+    ScheduleSettings,
+    Settings,
+    TopicSettings,
+)
 
 
 def _string(value: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from linkfresh import PROJECT_URL, __version__
 from linkfresh.collector.web.client import Resolver, build_client
 from linkfresh.config.settings import CheckSettings
-from linkfresh import PROJECT_URL, __version__
 
 USER_AGENT = f"linkfresh/{__version__} (+{PROJECT_URL})"
 

@@ -1,7 +1,7 @@
 """The digest's questions about a period [start, end): links checked, newly broken, still
 broken, fixed, unverified, permanent redirects, new papers and posts per topic, failed sources.
 
-Every answer is a plain value from `linkfresh.storage.values` or `linkfresh.collector.types`, sorted, so the same
+Every answer is a plain value from `storage.values` or `collector.types`, sorted, so the same
 database and period always give the same digest. Only links still in a guide are reported.
 """
 
@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Connection, func, select
 
 from linkfresh.collector.types import Link, Paper, Post
 from linkfresh.storage.engine import Db, reading
@@ -30,7 +28,15 @@ from linkfresh.storage.models import (
     TopicRow,
 )
 from linkfresh.storage.state import Event, Verdict
-from linkfresh.storage.values import LinkIssue, SourceFailure, link_from, paper_from, post_from, result_from
+from linkfresh.storage.values import (
+    LinkIssue,
+    SourceFailure,
+    link_from,
+    paper_from,
+    post_from,
+    result_from,
+)
+from sqlalchemy import Connection, func, select
 
 R, OCC, G, C = (Resource.__table__, Occurrence.__table__, GuideRow.__table__,
               ResultRow.__table__)

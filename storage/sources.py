@@ -8,15 +8,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import FeedState
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import ArchiveSnapshot, ResourceSuggestion, SourceState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:  # only the types: linkfresh.collector.check.wayback brings httpx, which storage never loads
+if TYPE_CHECKING:  # only the types: collector.check.wayback brings httpx; storage never loads it
     from linkfresh.collector.check.wayback import ArchiveLookup
     from linkfresh.collector.news.named_resources import PaperSuggestion
 

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkSource, LinkState, Paper, Post
+from linkfresh.collector.types import (
+    CheckResult,
+    Hop,
+    Link,
+    LinkKind,
+    LinkSource,
+    LinkState,
+    Paper,
+    Post,
+)
 
 
 @dataclass(frozen=True, slots=True)

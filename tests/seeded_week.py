@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs
 
-from sqlalchemy import Engine
-
-from linkfresh.stages import check as pipeline
-from linkfresh.commands.collect import collect_stage
-from linkfresh.commands.digest import DigestFormat, digest_stage
-from linkfresh.context import AppContext
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.reports.escape import escape_text
 from linkfresh.storage.migrations import open_database
+from sqlalchemy import Engine
+
+from linkfresh.commands.collect import collect_stage
+from linkfresh.commands.digest import DigestFormat, digest_stage
+from linkfresh.context import AppContext
+from linkfresh.stages import check as pipeline
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply, Request, html_page

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-
 from linkfresh.collector.check.wayback import (
     ArchiveLookup,
     lookup_snapshot,
@@ -19,6 +18,7 @@ from linkfresh.collector.check.wayback import (
     parse_availability,
     query_params,
 )
+
 from tests.servers import LocalServer, Reply, Request, closed_port
 
 T = TypeVar("T")

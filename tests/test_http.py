@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-
 from linkfresh.collector.web.client import (
     BlockedURL,
     NameNotResolved,
@@ -21,6 +20,7 @@ from linkfresh.collector.web.client import (
     resolve_vetted,
 )
 from linkfresh.config.settings import CheckSettings
+
 from tests.servers import LocalServer, Reply, endless, gzip_bomb, html_page
 
 UA = "linkfresh/test (+https://example.invalid)"

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from linkfresh.collector.check.pages import (
     Page,
     bot_wall_sign,
@@ -17,7 +16,13 @@ from linkfresh.collector.check.pages import (
     redirected_to_root,
     soft_404_sign,
 )
-from linkfresh.collector.web.retry import Failure, Retry, backoff_delay, parse_retry_after, retry_plan
+from linkfresh.collector.web.retry import (
+    Failure,
+    Retry,
+    backoff_delay,
+    parse_retry_after,
+    retry_plan,
+)
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from linkfresh.collector.check.wayback import ArchiveLookup, Snapshot
-from linkfresh.stages.wayback_lookup import suggest_snapshots
-from linkfresh.context import AppContext
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.sources import cached_snapshots, save_snapshots
+
+from linkfresh.context import AppContext
+from linkfresh.stages.wayback_lookup import suggest_snapshots
 from tests.servers import LocalServer, Reply, Request
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -8,10 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.news.named_resources import (
     KNOWN_TITLES,
     TitleQuery,
@@ -19,12 +15,16 @@ from linkfresh.collector.news.named_resources import (
     find_suggestions,
     queries_for,
 )
+from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import NamedResource, Paper
-from linkfresh.commands.collect import collect_stage
-from linkfresh.context import AppContext
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.models import SourceRun
 from linkfresh.storage.sources import load_suggestions
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkfresh.commands.collect import collect_stage
+from linkfresh.context import AppContext
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.servers import LocalServer, Reply, Request
 

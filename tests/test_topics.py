@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from linkfresh.collector.news.topic_match import compile_topics, keyword_pattern, match_topics, score
+from linkfresh.collector.news.topic_match import (
+    compile_topics,
+    keyword_pattern,
+    match_topics,
+    score,
+)
 from linkfresh.collector.types import Topic
 
 TOPICS = compile_topics([

@@ -7,9 +7,8 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from linkfresh.collector.types import LinkKind
 from linkfresh.collector.guide.unwrap import RULES, link_kind, normalise, same_url, unwrap
+from linkfresh.collector.types import LinkKind
 
 INNER = "https://example.org/path/page?a=1&b=two#part"
 ENC = quote(INNER, safe="")

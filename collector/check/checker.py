@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 import httpx
-
 from linkfresh.collector.check.fetch import Answer, fetch, host_key
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
-from linkfresh.collector.web.client import fetchable
 from linkfresh.collector.check.order import host_queues, worker_starts
-from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
-from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from linkfresh.collector.check.verdict import judge, needs_probe
+from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
+from linkfresh.collector.web.client import fetchable
+from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
 from linkfresh.config.settings import CheckSettings
 
 # Bytes of an HTML page read when only its title matters (soft 404, bot wall).

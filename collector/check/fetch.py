@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
-
 from linkfresh.collector.check.host_limits import HostLimits
-from linkfresh.collector.web.client import BlockedURL, NameNotResolved, fetchable, read_capped
 from linkfresh.collector.check.pages import Page, inspect_html, is_html
-from linkfresh.collector.web.retry import Failure
 from linkfresh.collector.types import Hop
+from linkfresh.collector.web.client import BlockedURL, NameNotResolved, fetchable, read_capped
+from linkfresh.collector.web.retry import Failure
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})  # RFC 9110 §15.4.2, §15.4.9

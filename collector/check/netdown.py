@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
-from linkfresh.collector.web.retry import NETWORK_FAILURES
-from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.collector.guide.unwrap import host_of
+from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.collector.web.retry import NETWORK_FAILURES
 
 UNREACHABLE = "could not verify: network unreachable"
 _NETWORK_CLASSES = frozenset(str(failure) for failure in NETWORK_FAILURES)

@@ -8,9 +8,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from linkfresh.collector.check.fetch import PERMANENT_REDIRECTS, Answer
-from linkfresh.collector.check.pages import bot_wall_sign, fragment_present, redirected_to_root, soft_404_sign
-from linkfresh.collector.web.retry import Failure
+from linkfresh.collector.check.pages import (
+    bot_wall_sign,
+    fragment_present,
+    redirected_to_root,
+    soft_404_sign,
+)
 from linkfresh.collector.types import LinkState
+from linkfresh.collector.web.retry import Failure
 
 # Statuses that say "you may not look", not "it is gone": 999 is LinkedIn's bot answer.
 BOT_STATUSES = frozenset({401, 403, 999})

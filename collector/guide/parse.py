@@ -11,10 +11,6 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
-from markdown_it.tree import SyntaxTreeNode
-
 from linkfresh.collector.guide.spans import (
     LineIndex,
     Span,
@@ -22,8 +18,11 @@ from linkfresh.collector.guide.spans import (
     inline_destinations,
     reference_definitions,
 )
-from linkfresh.collector.types import Guide, GuideTopic, Link, LinkKind, LinkSource, NamedResource
 from linkfresh.collector.guide.unwrap import link_kind, normalise, unwrap
+from linkfresh.collector.types import Guide, GuideTopic, Link, LinkKind, LinkSource, NamedResource
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
+from markdown_it.tree import SyntaxTreeNode
 
 _FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
 _FRONT_MATTER_END = re.compile(r"(?:---|\.\.\.)[ \t]*")

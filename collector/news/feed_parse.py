@@ -19,10 +19,9 @@ import feedparser
 from bs4 import BeautifulSoup
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-
+from linkfresh.collector.guide.unwrap import normalise, unwrap
 from linkfresh.collector.news.topic_match import CompiledTopic, match_topics
 from linkfresh.collector.types import Post
-from linkfresh.collector.guide.unwrap import normalise, unwrap
 
 # Dates before this are not real blog dates (feeds send 1970-01-01 for "unknown").
 EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)

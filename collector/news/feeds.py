@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-
 from linkfresh.collector.news.feed_pages import discover_feeds, read_listing
 from linkfresh.collector.news.feed_parse import (
     ParsedFeed,
@@ -20,11 +19,17 @@ from linkfresh.collector.news.feed_parse import (
     make_posts,
     parse_feed,
 )
-from linkfresh.collector.web.client import BlockedURL, NameNotResolved, read_capped
-from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus, failed
-from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
+from linkfresh.collector.news.outcomes import (
+    FailureKind,
+    SourceKind,
+    SourceOutcome,
+    SourceStatus,
+    failed,
+)
 from linkfresh.collector.news.topic_match import compile_topics
 from linkfresh.collector.types import FeedState, Post, Topic
+from linkfresh.collector.web.client import BlockedURL, NameNotResolved, read_capped
+from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
 from linkfresh.config.settings import FeedSettings
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "

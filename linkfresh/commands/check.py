@@ -18,7 +18,6 @@ import typer
 
 from linkfresh.collector.check.checker import Progress
 from linkfresh.collector.check.netdown import UNREACHABLE
-from linkfresh.stages.check_stateless import check_once
 from linkfresh.commands.guide import GuidesArgument
 from linkfresh.context import AppContext, write_atomically
 from linkfresh.exitcodes import ExitCode, Fail
@@ -30,6 +29,7 @@ from linkfresh.reports.check_formats import (
 )
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.reports.check_report import render_check_json, render_check_text
+from linkfresh.stages.check_stateless import check_once
 
 
 class CheckFormat(StrEnum):
@@ -112,8 +112,8 @@ def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: b
         if no_db:
             return check_once(app, guides, progress=progress)
         # Imported here: storage (sqlalchemy, sqlmodel) costs ~0.4 s that --no-db never needs.
-        from linkfresh.store import locked, opened
         from linkfresh.stages.check import check_stage
+        from linkfresh.store import locked, opened
 
         with opened(app) as engine, locked(engine, "check"):
             return check_stage(app, engine, guides=guides, full=full, progress=progress).report

@@ -18,15 +18,14 @@ import httpx
 import typer
 from sqlalchemy import Engine
 
+from linkfresh.clients import USER_AGENT, http_client
 from linkfresh.collector.news.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
 from linkfresh.collector.news.feeds import FeedRetry, collect_feeds
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome
 from linkfresh.collector.types import FeedState, Guide, Paper, Post, Topic
 from linkfresh.config.bundled import bundled_feeds
 from linkfresh.config.settings import FeedSettings, Settings, TopicSettings
-from linkfresh.clients import USER_AGENT, http_client
 from linkfresh.context import AppContext, default_topics
-from linkfresh.store import locked, opened
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.stages.named_resources import suggest_resources
 from linkfresh.storage.news import (
@@ -38,6 +37,7 @@ from linkfresh.storage.news import (
 )
 from linkfresh.storage.runs import RunOutcome, recorded_run
 from linkfresh.storage.sources import load_feed_states, save_feed_states
+from linkfresh.store import locked, opened
 
 ARXIV_SOURCE = "arxiv"
 OnOutcome = Callable[[SourceOutcome], None]

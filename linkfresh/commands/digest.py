@@ -11,10 +11,9 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from linkfresh.stages.wayback_lookup import suggest_snapshots
 from linkfresh.commands.collect import configured_feeds, configured_topics
 from linkfresh.context import AppContext, load_and_warn, write_atomically
-from linkfresh.store import locked, opened
+from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.stages.digest_build import (
     Matches,
     Snapshots,
@@ -23,10 +22,11 @@ from linkfresh.stages.digest_build import (
     make_digest,
     moved_to,
 )
-from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.stages.wayback_lookup import suggest_snapshots
 from linkfresh.storage.digest_queries import DigestData, digest_data
 from linkfresh.storage.runs import RunOutcome, recorded_run
 from linkfresh.storage.sources import load_suggestions
+from linkfresh.store import locked, opened
 
 
 class DigestFormat(StrEnum):

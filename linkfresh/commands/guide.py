@@ -27,7 +27,12 @@ from linkfresh.context import (
     write_atomically,
 )
 from linkfresh.exitcodes import ExitCode, Fail
-from linkfresh.reports.link_listing import group_links, render_links_json, render_links_text, render_links_tsv
+from linkfresh.reports.link_listing import (
+    group_links,
+    render_links_json,
+    render_links_text,
+    render_links_tsv,
+)
 
 GuidesArgument = Annotated[
     list[Path] | None,
@@ -110,8 +115,8 @@ def fix(
 
 def moved_targets(app: AppContext) -> dict[str, str]:
     """Link URL -> where it moved permanently, from the history (none without a database)."""
-    from linkfresh.store import existing  # only `fix` needs the database here
     from linkfresh.storage.digest_queries import permanent_redirects
+    from linkfresh.store import existing  # only `fix` needs the database here
 
     with existing(app) as engine:
         if engine is None:

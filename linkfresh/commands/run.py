@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 
 from linkfresh.context import AppContext
-from linkfresh.stages.cycle import STAGES, Cycle
 from linkfresh.daemon import Daemon, JobInfo
-from linkfresh.store import opened
+from linkfresh.stages.cycle import STAGES, Cycle
 from linkfresh.storage.stage_clock import last_done, write_heartbeat
+from linkfresh.store import opened
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Under systemd the journal adds its own timestamps (JOURNAL_STREAM is set for its units).

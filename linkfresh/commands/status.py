@@ -13,12 +13,12 @@ from typing import Annotated, Any
 import typer
 
 from linkfresh.context import AppContext
-from linkfresh.store import existing
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.storage.lock import LockInfo, current_holder, holder_alive, pid_alive, release
-from linkfresh.storage.status import link_history, status_summary
 from linkfresh.storage.stage_clock import read_heartbeat
+from linkfresh.storage.status import link_history, status_summary
 from linkfresh.storage.values import LinkHistory, StatusSummary
+from linkfresh.store import existing
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 

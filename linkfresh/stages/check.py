@@ -16,8 +16,10 @@ import httpx
 from sqlalchemy import Engine
 
 from linkfresh.collector.check.checker import Progress
-from linkfresh.collector.types import CheckResult, LinkKind
 from linkfresh.collector.guide.unwrap import host_of
+from linkfresh.collector.types import CheckResult, LinkKind
+from linkfresh.context import AppContext, load_and_warn
+from linkfresh.reports.check_model import CheckReport
 from linkfresh.stages.check_stateless import (
     Clock,
     build_report,
@@ -26,9 +28,7 @@ from linkfresh.stages.check_stateless import (
     http_links,
     utcnow,
 )
-from linkfresh.context import AppContext, load_and_warn
 from linkfresh.stages.recording import GatedRecorder
-from linkfresh.reports.check_model import CheckReport
 from linkfresh.storage.guide_links import (
     answered_hosts,
     due_urls,
@@ -40,7 +40,7 @@ from linkfresh.storage.guide_links import (
 from linkfresh.storage.runs import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
 from linkfresh.storage.state import StateRules
 
-# The stateless pieces live in `linkfresh.stages.check_stateless` (no storage imports); re-exported here.
+# The stateless pieces live in `stages.check_stateless` (no storage imports); re-exported here.
 __all__ = ["CheckStage", "Clock", "build_report", "check_once", "check_stage", "http_links",
            "utcnow"]
 

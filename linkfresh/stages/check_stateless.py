@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from linkfresh.clients import http_client
 from linkfresh.collector.check.checker import Progress, check_links
 from linkfresh.collector.check.netdown import mark_unverifiable, network_down
 from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, Validators
-from linkfresh.clients import http_client
 from linkfresh.context import AppContext, load_and_warn
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.reports.check_model import CheckReport, LinkReport

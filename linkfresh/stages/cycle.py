@@ -18,12 +18,12 @@ from linkfresh.collector.check.netdown import UNREACHABLE
 from linkfresh.commands.collect import collect_stage
 from linkfresh.commands.digest import digest_stage
 from linkfresh.context import AppContext
-from linkfresh.store import locked
 from linkfresh.exitcodes import ExitCode
-from linkfresh.stages.check import check_stage
 from linkfresh.schedule import is_due
-from linkfresh.storage.status import status_summary
+from linkfresh.stages.check import check_stage
 from linkfresh.storage.stage_clock import last_done
+from linkfresh.storage.status import status_summary
+from linkfresh.store import locked
 
 log = logging.getLogger("linkfresh")
 STAGES = ("check", "collect", "digest")

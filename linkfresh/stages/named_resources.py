@@ -10,8 +10,13 @@ import arxiv
 from sqlalchemy import Engine
 
 from linkfresh.collector.news.arxiv_source import search_titles
+from linkfresh.collector.news.named_resources import (
+    SUGGESTIONS_SOURCE,
+    TitleQuery,
+    find_suggestions,
+    queries_for,
+)
 from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, failed
-from linkfresh.collector.news.named_resources import SUGGESTIONS_SOURCE, TitleQuery, find_suggestions, queries_for
 from linkfresh.collector.types import NamedResource, Paper
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from linkfresh.collector.check.netdown import is_network_failure
-from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.collector.guide.unwrap import host_of
+from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.storage.runs import ResultWriter
 
 

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from linkfresh.collector.check.wayback import ArchiveLookup, lookup_snapshots
 from linkfresh.clients import http_client
+from linkfresh.collector.check.wayback import ArchiveLookup, lookup_snapshots
 from linkfresh.context import AppContext
 from linkfresh.storage.sources import cached_snapshots, save_snapshots
 
