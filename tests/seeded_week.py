@@ -28,10 +28,10 @@ from linkfresh.reports.escape import escape_text
 from linkfresh.storage.migrations import open_database
 from sqlalchemy import Engine
 
-from linkfresh.commands.collect import collect_stage
-from linkfresh.commands.digest import DigestFormat, digest_stage
 from linkfresh.context import AppContext
 from linkfresh.stages import check as pipeline
+from linkfresh.stages.collect import collect_stage
+from linkfresh.stages.digest import DigestFormat, digest_stage
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply, Request, html_page

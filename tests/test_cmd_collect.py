@@ -13,8 +13,8 @@ from linkfresh.storage.models import PaperRow, PostRow, SourceRun
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from linkfresh.commands.collect import CollectOutcome
 from linkfresh.exitcodes import ExitCode
+from linkfresh.stages.collect import CollectOutcome
 from tests.arxiv_atom import Entry, paging_handler
 from tests.cli import run_cli
 from tests.feed_samples import RSS_TYPE, rss

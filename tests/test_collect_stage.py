@@ -15,8 +15,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from linkfresh.commands.collect import collect_stage
 from linkfresh.context import AppContext
+from linkfresh.stages.collect import collect_stage
 from tests.arxiv_atom import Entry, paging_handler
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply

@@ -24,9 +24,9 @@ from linkfresh.storage.migrations import open_database
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from linkfresh.commands.digest import DigestFormat, digest_stage
 from linkfresh.context import AppContext
 from linkfresh.stages.check import check_stage
+from linkfresh.stages.digest import DigestFormat, digest_stage
 from tests.golden_files import GOLDEN, assert_golden
 from tests.seeded_week import (
     CHECKS,

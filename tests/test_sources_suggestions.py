@@ -23,8 +23,8 @@ from linkfresh.storage.sources import load_suggestions
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkfresh.commands.collect import collect_stage
 from linkfresh.context import AppContext
+from linkfresh.stages.collect import collect_stage
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.servers import LocalServer, Reply, Request
 

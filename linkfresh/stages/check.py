@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from linkfresh.collector.check.checker import Progress
 from linkfresh.collector.guide.unwrap import host_of
-from linkfresh.collector.types import CheckResult, LinkKind
+from linkfresh.collector.types import CheckResult, Guide, LinkKind
 from linkfresh.context import AppContext, load_and_warn
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.stages.check_stateless import (
@@ -66,13 +67,14 @@ def check_stage(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     client: httpx.AsyncClient | None = None,
+    parsed: Sequence[Guide] | None = None,
 ) -> CheckStage:
     """Check the links that are due (all with `full`) and record every result as it comes.
 
     Links not due are reported with their latest stored result. When the network is down
     nothing is recorded and the run ends as "network-down".
     """
-    parsed = load_and_warn(app, guides)
+    parsed = list(parsed) if parsed is not None else load_and_warn(app, guides)
     links = http_links(parsed)
     settings = app.settings.check
     now = clock()

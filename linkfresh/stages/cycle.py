@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from linkfresh.collector.check.netdown import UNREACHABLE
-from linkfresh.commands.collect import collect_stage
-from linkfresh.commands.digest import digest_stage
-from linkfresh.context import AppContext
+from linkfresh.collector.types import Guide
+from linkfresh.context import AppContext, load_and_warn
 from linkfresh.exitcodes import ExitCode
 from linkfresh.schedule import is_due
 from linkfresh.stages.check import check_stage
+from linkfresh.stages.collect import collect_stage
+from linkfresh.stages.digest import digest_stage
 from linkfresh.storage.stage_clock import last_done
 from linkfresh.storage.status import status_summary
 from linkfresh.store import locked
@@ -61,9 +62,11 @@ class Cycle:
         return is_due(getattr(schedule, stage), schedule.timezone,
                       last_done(self.engine, stage), self.clock())
 
-    def check(self, stop: threading.Event | None = None, *, full: bool = False) -> None:
+    def check(self, stop: threading.Event | None = None, *, full: bool = False,
+              parsed: Sequence[Guide] | None = None) -> None:
         with locked(self.engine, "check", self.clock):
-            stage = check_stage(self.app, self.engine, full=full, clock=self.clock, stop=stop)
+            stage = check_stage(self.app, self.engine, full=full, clock=self.clock, stop=stop,
+                                parsed=parsed)
         counts = stage.report.counts()
         self.network_down = stage.report.network_down
         summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
@@ -72,18 +75,21 @@ class Cycle:
         log.info("check: %d fetched, %d from history: %s%s", stage.fetched, stage.reused,
                  summary, " (stopped)" if stage.stopped else "")
 
-    def collect(self, stop: threading.Event | None = None) -> None:
+    def collect(self, stop: threading.Event | None = None, *,
+                parsed: Sequence[Guide] | None = None) -> None:
         with locked(self.engine, "collect", self.clock):
-            outcome = collect_stage(self.app, self.engine, self.clock(), stop=stop)
+            outcome = collect_stage(self.app, self.engine, self.clock(), stop=stop,
+                                    parsed=parsed)
         failed = [o for o in outcome.outcomes if not o.ok]
         log.info("collect: %d sources, %d failed", len(outcome.outcomes), len(failed))
         for source in failed:
             log.warning("collect: %s", source.summary())
 
-    def digest(self, stop: threading.Event | None = None) -> None:
+    def digest(self, stop: threading.Event | None = None, *,
+               parsed: Sequence[Guide] | None = None) -> None:
         end = self.clock()
         with locked(self.engine, "digest", self.clock):
-            path = digest_stage(self.app, self.engine, end - DIGEST_SPAN, end)
+            path = digest_stage(self.app, self.engine, end - DIGEST_SPAN, end, parsed=parsed)
         log.info("digest: wrote %s", path)
 
     def confirmed_broken(self) -> int:
@@ -94,10 +100,15 @@ class Cycle:
         return summary.verdicts.get("broken", 0)
 
     def run_due(self, *, every: bool = False, full: bool = False) -> CycleResult:
-        """Run each stage that is due (all with `every`), in order; the exit code's facts."""
-        ran = []
+        """Run each stage that is due (all with `every`), in order; the exit code's facts.
+
+        The guides are read once here and handed to every stage that runs.
+        """
+        ran: list[str] = []
+        due = [stage for stage in STAGES if every or self.due(stage)]
+        parsed = load_and_warn(self.app, None) if due else None
         for stage in STAGES:
-            if not (every or self.due(stage)):
+            if stage not in due:
                 log.info("%s: not due", stage)
                 continue
             if stage == "collect" and self.network_down:
@@ -105,8 +116,10 @@ class Cycle:
                 log.warning("collect: skipped: %s", UNREACHABLE)
                 continue
             if stage == "check":
-                self.check(full=full)
+                self.check(full=full, parsed=parsed)
+            elif stage == "collect":
+                self.collect(parsed=parsed)
             else:
-                getattr(self, stage)()
+                self.digest(parsed=parsed)
             ran.append(stage)
         return CycleResult(ran, self.network_down, self.confirmed_broken())

@@ -4,6 +4,7 @@ link (digest section 7), for resources with no stored answer, a few searches per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import arxiv
@@ -17,7 +18,7 @@ from linkfresh.collector.news.named_resources import (
     queries_for,
 )
 from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, failed
-from linkfresh.collector.types import NamedResource, Paper
+from linkfresh.collector.types import Guide, NamedResource, Paper
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
 from linkfresh.storage.sources import save_suggestions, settled_suggestions
@@ -30,23 +31,23 @@ RETRY_AFTER = timedelta(days=90)
 RESULTS_PER_SEARCH = 10
 
 
-def pending_resources(app: AppContext, engine: Engine, now: datetime
-                      ) -> list[tuple[str, NamedResource]]:
+def pending_resources(app: AppContext, engine: Engine, now: datetime,
+                      parsed: Sequence[Guide] | None = None) -> list[tuple[str, NamedResource]]:
     """`(guide, resource)` for every unlinked resource with searches to make and no answer
     stored (or an old "no match"); an unreadable guide raises `Fail`."""
     settled = settled_suggestions(engine, now, RETRY_AFTER)
     return [(guide.path, resource)
-            for guide in app.load_guides()
+            for guide in (parsed if parsed is not None else app.load_guides())
             for resource in guide.resources
             if resource.text not in settled and queries_for(resource)]
 
 
-def suggest_resources(app: AppContext, engine: Engine, client: arxiv.Client, now: datetime
-                      ) -> SourceOutcome | None:
+def suggest_resources(app: AppContext, engine: Engine, client: arxiv.Client, now: datetime,
+                      parsed: Sequence[Guide] | None = None) -> SourceOutcome | None:
     """Search arXiv for pending resources through the run's one arXiv `client` and store the
     answers; None when nothing was pending. A failure is the outcome, never an exception."""
     try:
-        pending = pending_resources(app, engine, now)
+        pending = pending_resources(app, engine, now, parsed)
     except Fail as error:
         return failed(SUGGESTIONS_SOURCE, SourceKind.ARXIV, FailureKind.CONTENT, str(error))
     if not pending:
