@@ -33,6 +33,7 @@ from linkfresh.stages import check as pipeline
 from linkfresh.stages.collect import collect_stage
 from linkfresh.stages.digest import DigestFormat, digest_stage
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
+from tests.configs import write_config
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply, Request, html_page
 
@@ -350,35 +351,17 @@ def write_guide(folder: Path, servers: dict[str, LocalServer]) -> Path:
     return path
 
 
-def write_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
+def write_week_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
     """Short timeouts and no pauses (the week runs in seconds); every URL a local server."""
-    topics = "".join(f'\n[[topics]]\nname = "{name}"\narxiv_query = {json.dumps(query)}\n'
-                     f"keywords = {json.dumps(keywords)}\n" for name, query, keywords in TOPICS)
-    feeds = "".join(f'\n[[feeds]]\nname = "{name}"\nurl = "{servers[site].url(path)}"\n'
-                    f'kind = "feed"\n' for name, site, path in FEEDS)
-    config = folder / "linkfresh.toml"
-    config.write_text(f"""
-guides = ["{GUIDE_NAME}"]
-database = "sqlite:///{folder / 'linkfresh.db'}"
-reports_dir = "{folder / 'reports'}"
-[check]
-allow_private = true
-connect_timeout = 0.5
-read_timeout = 0.5
-retries = 1
-backoff = 0.01
-dns_retry_pause = 0.01
-[arxiv]
-base_url = "{servers['arxiv_api'].url('/api/query')}"
-delay = 0
-retries = 0
-backoff = 0
-timeout = 2
-[digest]
-per_topic = 3
-archive_url = "{servers['archive'].url('/wayback/available')}"
-{topics}{feeds}""", encoding="utf-8")
-    return config
+    topics = [{"name": name, "arxiv_query": query, "keywords": keywords}
+              for name, query, keywords in TOPICS]
+    feeds = [{"name": name, "url": servers[site].url(path), "kind": "feed"}
+             for name, site, path in FEEDS]
+    digest = {"per_topic": 3, "archive_url": servers["archive"].url("/wayback/available")}
+    return write_config(folder, guides=[GUIDE_NAME], database=f"sqlite:///{folder / 'linkfresh.db'}",
+                        reports_dir=folder / "reports",
+                        arxiv={"base_url": servers["arxiv_api"].url("/api/query")},
+                        tables={"digest": digest}, topics=topics, feeds=feeds)
 
 
 # --- the week --------------------------------------------------------------------------------
@@ -388,7 +371,7 @@ def run_seeded_week(new_server: Callable[[], LocalServer], folder: Path) -> Seed
     clock = FakeClock(CHECKS[0])
     servers = start_sites(new_server, clock)
     write_guide(folder, servers)
-    app = AppContext(config_path=write_config(folder, servers))
+    app = AppContext(config_path=write_week_config(folder, servers))
     engine = open_database(app.database_url())
     report: CheckReport | None = None
     try:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.configs import write_config
 from tests.servers import closed_port
 
 # Modules only the recorded paths (database, collect, digest) need.
@@ -26,9 +27,7 @@ print("HEAVY", ",".join(heavy))
 
 
 def _run(tmp_path: Path, *args: str) -> tuple[str, str]:
-    (tmp_path / "linkfresh.toml").write_text(
-        "[check]\nallow_private = true\nconnect_timeout = 0.5\nretries = 0\n"
-    )
+    write_config(tmp_path, check={"retries": 0})
     url = f"http://127.0.0.1:{closed_port()}/gone"
     (tmp_path / "guide.md").write_text(f"# Guide\n\n## Phase 1\n\n- [gone]({url})\n")
     code = f"HEAVY = {HEAVY!r}\n{PROBE}"

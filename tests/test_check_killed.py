@@ -11,18 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, html_page
-
-CONFIG = """
-database = "sqlite:///state.db"
-[check]
-allow_private = true
-per_host = 2
-connect_timeout = 1
-read_timeout = 60
-link_deadline = 120
-retries = 0
-"""
 
 
 def results(folder: Path) -> int:
@@ -42,7 +32,9 @@ def test_kill_9_mid_check(tmp_path: Path, new_server: Callable[[], LocalServer])
     slow = [server.route(f"/killed/slow{n}", Reply(200, delay=60)) for n in range(4)]
     body = "\n".join(f"- [p{n}]({url})" for n, url in enumerate(fast + slow))
     (tmp_path / "guide.md").write_text(f"# Guide\n\n{body}\n")
-    (tmp_path / "linkfresh.toml").write_text(CONFIG)
+    write_config(tmp_path, database="sqlite:///state.db",
+                 check={"per_host": 2, "connect_timeout": 1, "read_timeout": 60,
+                        "link_deadline": 120, "retries": 0})
     command = [sys.executable, "-m", "linkfresh", "check", "guide.md"]
     check = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)

@@ -11,18 +11,10 @@ import pytest
 from linkfresh.collector.web import client as http
 
 from linkfresh.cli import main
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, html_page
 
 NewServer = Callable[[], LocalServer]
-CONFIG = """
-[check]
-allow_private = true
-connect_timeout = 0.5
-read_timeout = 0.5
-retries = 1
-backoff = 0.01
-dns_retry_pause = 0.01
-"""
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -34,7 +26,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "linkfresh.toml").write_text(CONFIG)
+    write_config(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -116,7 +108,7 @@ def test_bundled_guide_offline_exits_3(
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     monkeypatch.setattr(http, "system_resolver", offline)
-    (tmp_path / "linkfresh.toml").write_text("[check]\ndns_retry_pause = 0.01\n")
+    write_config(tmp_path, fast=False, check={"dns_retry_pause": 0.01})
     monkeypatch.chdir(tmp_path)
     code, out, err = run(["check"], capsys)
     assert code == 3

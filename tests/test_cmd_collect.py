@@ -17,6 +17,7 @@ from linkfresh.exitcodes import ExitCode
 from linkfresh.stages.collect import CollectOutcome
 from tests.arxiv_atom import Entry, paging_handler
 from tests.cli import run_cli
+from tests.configs import write_config
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply, closed_port, in_turn
 
@@ -24,35 +25,19 @@ ServerFactory = Callable[[], LocalServer]
 NOW = datetime.now(UTC)
 
 
-def write_config(tmp_path: Path, arxiv_url: str, feed_urls: dict[str, str]) -> Path:
-    feeds = "".join(f'\n[[feeds]]\nname = "{name}"\nurl = "{url}"\nkind = "feed"\n'
-                    for name, url in feed_urls.items())
-    config = tmp_path / "linkfresh.toml"
-    config.write_text(f"""
-database = "sqlite:///{tmp_path / 'news.db'}"
-[check]
-allow_private = true
-connect_timeout = 0.5
-read_timeout = 0.5
-retries = 1
-backoff = 0.01
-dns_retry_pause = 0.01
-[arxiv]
-base_url = "{arxiv_url}"
-delay = 0
-backoff = 0
-retries = 0
-timeout = 0.5
-[[topics]]
-name = "Efficient inference"
-arxiv_query = "ti:quantization"
-keywords = ["quantization", "pruning"]
-[[topics]]
-name = "Alignment"
-arxiv_query = "ti:alignment"
-keywords = ["alignment", "rlhf"]
-{feeds}""")
-    return config
+TOPICS = [
+    {"name": "Efficient inference", "arxiv_query": "ti:quantization",
+     "keywords": ["quantization", "pruning"]},
+    {"name": "Alignment", "arxiv_query": "ti:alignment", "keywords": ["alignment", "rlhf"]},
+]
+
+
+def write_collect_config(tmp_path: Path, arxiv_url: str, feed_urls: dict[str, str]) -> Path:
+    """Two topics, the given feeds, arXiv at `arxiv_url`, the database in `tmp_path`."""
+    feeds = [{"name": name, "url": url, "kind": "feed"} for name, url in feed_urls.items()]
+    return write_config(tmp_path, database=f"sqlite:///{tmp_path / 'news.db'}",
+                        arxiv={"base_url": arxiv_url, "timeout": 0.5}, topics=TOPICS,
+                        feeds=feeds)
 
 
 def counts(tmp_path: Path) -> tuple[int, int, int]:
@@ -76,7 +61,7 @@ def test_first_run_stores_second_run_only_new(
     items = [("https://blog.example.org/q", "Quantization tricks", day, "pruning too")]
     feed = Reply(200, {"Content-Type": RSS_TYPE}, rss(items))
     server.route("/rss", lambda _request: feed)
-    config = write_config(tmp_path, arxiv_url, {"Blog": server.url("/rss")})
+    config = write_collect_config(tmp_path, arxiv_url, {"Blog": server.url("/rss")})
 
     first = run_cli(capsys, "--config", str(config), "collect")
     assert first.code == 0, first
@@ -110,7 +95,7 @@ def test_some_source_failed_exits_5_and_keeps_what_was_stored(
     good = server.route("/rss", Reply(200, {"Content-Type": RSS_TYPE}, rss(
         [("https://blog.example.org/a", "A", NOW - timedelta(days=1), "x")])))
     bad = server.route("/broken", Reply(200, {"Content-Type": "text/html"}, "<html>nope</html>"))
-    config = write_config(tmp_path, arxiv_url, {"Good": good, "Broken": bad})
+    config = write_collect_config(tmp_path, arxiv_url, {"Good": good, "Broken": bad})
 
     result = run_cli(capsys, "--config", str(config), "collect")
     assert result.code == ExitCode.SOURCES_FAILED == 5
@@ -128,7 +113,7 @@ def test_a_feed_that_fails_once_is_retried_within_the_collect(
     feed = Reply(200, {"Content-Type": RSS_TYPE}, rss(
         [("https://blog.example.org/a", "A", NOW - timedelta(days=1), "x")]))
     url = server.route("/flaky", in_turn(Reply(503), feed))
-    config = write_config(tmp_path, server.url("/api/query"), {"Flaky": url})
+    config = write_collect_config(tmp_path, server.url("/api/query"), {"Flaky": url})
     result = run_cli(capsys, "--config", str(config), "collect", "--source", "Flaky")
     assert result.code == 0, result
     assert "feed Flaky: ok, 1 item" in result.out
@@ -137,7 +122,7 @@ def test_a_feed_that_fails_once_is_retried_within_the_collect(
 
 def test_network_down_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     down = f"http://127.0.0.1:{closed_port()}"
-    config = write_config(tmp_path, f"{down}/api/query", {"Blog": f"{down}/rss"})
+    config = write_collect_config(tmp_path, f"{down}/api/query", {"Blog": f"{down}/rss"})
     result = run_cli(capsys, "--config", str(config), "collect")
     assert result.code == ExitCode.UNVERIFIABLE == 3
     assert "network" in result.err
@@ -146,7 +131,7 @@ def test_network_down_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_unknown_topic_or_source_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, "http://127.0.0.1:9/api/query", {})
+    config = write_collect_config(tmp_path, "http://127.0.0.1:9/api/query", {})
     result = run_cli(capsys, "--config", str(config), "collect", "--topic", "Nope")
     assert result.code == 2 and "unknown topic 'Nope'" in result.err
     result = run_cli(capsys, "--config", str(config), "collect", "--source", "Nope")

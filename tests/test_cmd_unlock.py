@@ -12,11 +12,12 @@ from linkfresh.storage.lock import acquire, current_holder
 from linkfresh.storage.migrations import open_database
 
 from tests.cli import run_cli
+from tests.configs import write_config
 
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    (tmp_path / "linkfresh.toml").write_text('database = "sqlite:///state.db"\n')
+    write_config(tmp_path, fast=False, database="sqlite:///state.db")
     monkeypatch.chdir(tmp_path)
     return f"sqlite:///{tmp_path / 'state.db'}"
 

@@ -20,7 +20,7 @@ from linkfresh.stages.collect import collect_stage
 from tests.arxiv_atom import Entry, paging_handler
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply
-from tests.test_cmd_collect import write_config
+from tests.test_cmd_collect import write_collect_config
 
 NOW = datetime.now(UTC)
 
@@ -33,7 +33,7 @@ def _setup(new_server: Callable[[], LocalServer], tmp_path: Path) -> tuple[AppCo
     for name in ("One", "Two"):
         feeds[name] = server.route(f"/{name}.xml", Reply(200, {"Content-Type": RSS_TYPE}, rss(
             [(f"https://blog.example.org/{name}", f"{name} on pruning", NOW, "pruning")])))
-    return AppContext(config_path=write_config(tmp_path, arxiv_url, feeds)), server
+    return AppContext(config_path=write_collect_config(tmp_path, arxiv_url, feeds)), server
 
 
 def _count(engine: Engine, table: type[SQLModel]) -> int:

@@ -42,8 +42,8 @@ from tests.seeded_week import (
     example_digest,
     run_seeded_week,
     start_sites,
-    write_config,
     write_guide,
+    write_week_config,
 )
 from tests.servers import LocalServer
 
@@ -203,7 +203,7 @@ def test_check_stage_dates_results_by_its_clock(new_server: NewServer, tmp_path:
     clock = FakeClock(CHECKS[0])
     servers = start_sites(new_server, clock)
     write_guide(tmp_path, servers)
-    app = AppContext(config_path=write_config(tmp_path, servers))
+    app = AppContext(config_path=write_week_config(tmp_path, servers))
     engine = open_database(app.database_url())
     try:
         report = check_stage(app, engine, clock=clock).report

@@ -15,24 +15,15 @@ from linkfresh.storage.status import link_history, status_summary
 from linkfresh.context import AppContext
 from linkfresh.stages.check import check_stage
 from tests.cli import run_cli
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, endless, html_page
 
 NewServer = Callable[[], LocalServer]
-CONFIG = """
-database = "sqlite:///state.db"
-[check]
-allow_private = true
-connect_timeout = 0.5
-read_timeout = 0.5
-retries = 1
-backoff = 0.01
-dns_retry_pause = 0.01
-"""
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "linkfresh.toml").write_text(CONFIG)
+    write_config(tmp_path, database="sqlite:///state.db")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

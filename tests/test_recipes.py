@@ -16,24 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, html_page
 
 RECIPES = Path(__file__).resolve().parent.parent / "docs" / "recipes"
 LINKFRESH = f"{shlex.quote(sys.executable)} -m linkfresh"
-CONFIG = """
-database = "sqlite:///linkfresh.db"
-topics = []
-feeds = []
-[check]
-allow_private = true
-connect_timeout = 1
-read_timeout = 2
-retries = 0
-"""
 
 
 def site(folder: Path, server: LocalServer, *, dead: bool = False) -> None:
-    (folder / "linkfresh.toml").write_text('guides = ["guide.md"]\n' + CONFIG)
+    write_config(folder, guides=["guide.md"], database="sqlite:///linkfresh.db", topics=[],
+                 feeds=[], check={"connect_timeout": 1, "read_timeout": 2, "retries": 0})
     links = [server.route("/recipe/ok", html_page("Fine"))]
     if dead:
         links.append(server.route("/recipe/dead", Reply(404)))

@@ -16,32 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, html_page
 
 NewServer = Callable[[], LocalServer]
 
 
 def config(folder: Path, *, check: str, digest: str, grace: float = 5.0) -> Path:
-    path = folder / "linkfresh.toml"
-    path.write_text(f"""
-guides = ["guide.md"]
-database = "sqlite:///state.db"
-reports_dir = "out"
-topics = []
-feeds = []
-[check]
-allow_private = true
-connect_timeout = 1
-read_timeout = 60
-link_deadline = 120
-retries = 0
-[schedule]
-check = "{check}"
-collect = "0 0 1 1 *"
-digest = "{digest}"
-shutdown_grace = {grace}
-""")
-    return path
+    schedule = {"check": check, "collect": "0 0 1 1 *", "digest": digest,
+                "shutdown_grace": grace}
+    return write_config(folder, guides=["guide.md"], database="sqlite:///state.db",
+                        reports_dir="out", topics=[], feeds=[],
+                        check={"connect_timeout": 1, "read_timeout": 60, "link_deadline": 120,
+                               "retries": 0},
+                        tables={"schedule": schedule})
 
 
 def guide(folder: Path, *urls: str) -> None:

@@ -14,6 +14,7 @@ from linkfresh.storage.sources import cached_snapshots, save_snapshots
 
 from linkfresh.context import AppContext
 from linkfresh.stages.wayback_lookup import suggest_snapshots
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, Request
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -34,15 +35,10 @@ def _availability(request: Request) -> Reply:
 
 
 def _app(tmp_path: Path, archive_url: str, lookup: bool = True) -> AppContext:
-    config = tmp_path / "linkfresh.toml"
-    config.write_text(f"""
-database = "sqlite:///{tmp_path / 'db.sqlite'}"
-[check]
-allow_private = true
-[digest]
-archive_url = "{archive_url}"
-archive_lookup = {str(lookup).lower()}
-""")
+    config = write_config(tmp_path, database=f"sqlite:///{tmp_path / 'db.sqlite'}", fast=False,
+                          check={"allow_private": True},
+                          tables={"digest": {"archive_url": archive_url,
+                                             "archive_lookup": lookup}})
     return AppContext(config_path=config)
 
 

@@ -16,7 +16,7 @@ from tests.arxiv_atom import paging_handler
 from tests.cli import run_cli
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply, Request
-from tests.test_cmd_collect import write_config
+from tests.test_cmd_collect import write_collect_config
 
 NOW = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 ETAG = '"v1"'
@@ -70,7 +70,7 @@ def test_second_collect_sends_validators_and_304_is_not_modified(
         return Reply(200, {"Content-Type": RSS_TYPE, "ETag": ETAG, "Last-Modified": MODIFIED},
                      feed)
 
-    config = write_config(tmp_path, arxiv_url, {"Blog": server.route("/feed.xml", answer)})
+    config = write_collect_config(tmp_path, arxiv_url, {"Blog": server.route("/feed.xml", answer)})
     first = run_cli(capsys, "--config", str(config), "collect", "--source", "Blog")
     assert first.code == 0, first
     assert "feed Blog: ok, 1 item" in first.out and not conditional

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from linkfresh.context import AppContext
 from linkfresh.stages.collect import collect_stage
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
+from tests.configs import write_config
 from tests.servers import LocalServer, Reply, Request
 
 NOW = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
@@ -144,20 +145,9 @@ GUIDE = """# A guide
 
 def _app(tmp_path: Path, arxiv_url: str) -> AppContext:
     (tmp_path / "guide.md").write_text(GUIDE)
-    config = tmp_path / "linkfresh.toml"
-    config.write_text(f"""
-guides = ["guide.md"]
-database = "sqlite:///{tmp_path / 'db.sqlite'}"
-feeds = []
-[arxiv]
-base_url = "{arxiv_url}"
-delay = 0
-backoff = 0
-retries = 0
-timeout = 2
-[[topics]]
-name = "Attention"
-""")
+    config = write_config(tmp_path, guides=["guide.md"], fast=False,
+                          database=f"sqlite:///{tmp_path / 'db.sqlite'}", feeds=[],
+                          arxiv={"base_url": arxiv_url}, topics=[{"name": "Attention"}])
     return AppContext(config_path=config)
 
 

@@ -14,6 +14,7 @@ from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history, status_summary
 
 from linkfresh.cli import main
+from tests.configs import write_config
 from tests.storage_helpers import T0, database, guide, link, result
 
 OKU, DEAD, BACK, OLD, WALL, MOVED, GONE = (f"https://{h}.example/" for h in
@@ -90,9 +91,7 @@ def test_status_and_history(tmp_path: Path) -> None:
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     seeded(tmp_path).dispose()
-    path = tmp_path / "linkfresh.toml"
-    path.write_text('database = "sqlite:///linkfresh.db"\n', encoding="utf-8")
-    return path
+    return write_config(tmp_path, fast=False, database="sqlite:///linkfresh.db")
 
 
 def test_status_command(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
