@@ -109,7 +109,7 @@ class Guide:
 
 
 class LinkState(StrEnum):
-    """The verdict on one link; see DESIGN.md."""
+    """The verdict on one link (the states and what each means: docs/ARCHITECTURE.md)."""
 
     OK = "ok"
     REDIRECTED = "redirected"

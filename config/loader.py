@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from linkfresh.config.settings import Settings
 from pydantic import ValidationError
+
+from linkfresh.config.settings import Settings
 
 CONFIG_FILENAME = "linkfresh.toml"
 ENV_PREFIX = "LINKFRESH_"

@@ -1,4 +1,4 @@
-"""Process exit codes, as DESIGN.md documents them."""
+"""Process exit codes, as the README's "Exit codes" table documents them."""
 
 from enum import IntEnum
 

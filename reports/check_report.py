@@ -16,11 +16,12 @@ import io
 import json
 from typing import Any
 
-from linkfresh.collector.types import CheckResult, LinkState
-from linkfresh.reports.check_model import CHECK_REPORT_SCHEMA_VERSION, CheckReport, LinkReport
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.reports.check_model import CHECK_REPORT_SCHEMA_VERSION, CheckReport, LinkReport
 
 UNREACHABLE_MESSAGE = "could not verify: network unreachable"
 # Most serious first: the order of the listing and of the summary table.

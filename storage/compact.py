@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
+
 from linkfresh.storage.engine import session_scope
 from linkfresh.storage.models import Meta
-from sqlalchemy import Engine
 
 VACUUM_EVERY = timedelta(days=7)
 LAST_VACUUM_KEY = "last_vacuum"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, func, select
+
 from linkfresh.collector.types import Link, Paper, Post
 from linkfresh.storage.engine import Db, reading
 from linkfresh.storage.models import (
@@ -36,7 +38,6 @@ from linkfresh.storage.values import (
     post_from,
     result_from,
 )
-from sqlalchemy import Connection, func, select
 
 R, OCC, G, C = (Resource.__table__, Occurrence.__table__, GuideRow.__table__,
               ResultRow.__table__)

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session
+
 from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, Validators
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import GuideRow, Occurrence, Resource, ResultRow
 from linkfresh.storage.state import Verdict
 from linkfresh.storage.values import result_from
-from sqlalchemy import bindparam, insert, or_, select, update
-from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from linkfresh.storage.engine import Db, reading
-from linkfresh.storage.models import RunLock
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
+
+from linkfresh.storage.engine import Db, reading
+from linkfresh.storage.models import RunLock
 
 LOCK_ID = 1
 # A process that started this long after a lock (or run) was taken cannot be the one that

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from linkfresh.storage import models
-from linkfresh.storage.engine import open_engine
 from sqlalchemy import Connection, Engine, inspect, select
 from sqlmodel import SQLModel
+
+from linkfresh.storage import models
+from linkfresh.storage.engine import open_engine
 
 SCHEMA_VERSION = 1
 VERSION_KEY = "schema_version"

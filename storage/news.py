@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from linkfresh.collector.types import Paper, Post, Topic
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import PaperRow, PaperTopic, PostRow, PostTopic, SourceRun, TopicRow
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 
 def _now(now: datetime | None) -> datetime:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 
+from sqlalchemy import Engine, and_, bindparam, insert, select, update
+
 from linkfresh.collector.types import CheckResult
 from linkfresh.storage.compact import vacuum_if_due
 from linkfresh.storage.engine import Db, release_free_pages, session_scope
@@ -21,7 +23,6 @@ from linkfresh.storage.lock import holder_alive, pid_alive
 from linkfresh.storage.models import Resource, ResultRow, RunRow
 from linkfresh.storage.state import StateRules, Tracked, Verdict, advance
 from linkfresh.storage.tracked import resource_values, tracked_from_row
-from sqlalchemy import Engine, and_, bindparam, insert, select, update
 
 DEFAULT_BATCH_SIZE = 100
 

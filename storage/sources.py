@@ -8,16 +8,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import FeedState
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import ArchiveSnapshot, ResourceSuggestion, SourceState
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # only the types: collector.check.wayback brings httpx; storage never loads it
     from linkfresh.collector.check.wayback import ArchiveLookup
-    from linkfresh.collector.news.named_resources import PaperSuggestion
+    from linkfresh.collector.news.named_resources import ResourceMatch
 
 # Keep IN (...) lists well under SQLite's host-parameter limit.
 _CHUNK = 500
@@ -100,7 +101,7 @@ def save_snapshots(db: Db, lookups: Iterable[ArchiveLookup], now: datetime) -> i
     return len(rows)
 
 
-def save_suggestions(db: Db, suggestions: Iterable[PaperSuggestion], now: datetime) -> int:
+def save_resource_matches(db: Db, suggestions: Iterable[ResourceMatch], now: datetime) -> int:
     """Store each resource's search outcome by its text: a paper, or "no clear match"."""
     rows = {
         item.resource: {"guide": item.guide, "query": item.query, "title": item.title,
@@ -112,7 +113,7 @@ def save_suggestions(db: Db, suggestions: Iterable[PaperSuggestion], now: dateti
     return len(rows)
 
 
-def load_suggestions(db: Db) -> dict[str, tuple[str, str]]:
+def load_resource_matches(db: Db) -> dict[str, tuple[str, str]]:
     """Suggested papers by resource text, as `(title, abs URL)`; "no match" rows left out."""
     with session_scope(db) as session:
         return {key: (title, url) for key, title, url in session.execute(
@@ -120,7 +121,7 @@ def load_suggestions(db: Db) -> dict[str, tuple[str, str]]:
             .where(ResourceSuggestion.url.is_not(None), ResourceSuggestion.title.is_not(None)))}
 
 
-def settled_suggestions(db: Db, now: datetime, retry_after: timedelta) -> set[str]:
+def settled_resource_searches(db: Db, now: datetime, retry_after: timedelta) -> set[str]:
     """Resource texts that need no search: those with a suggestion, and those whose search
     found nothing less than `retry_after` ago (arXiv may have the paper later)."""
     with session_scope(db) as session:

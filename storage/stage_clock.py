@@ -9,9 +9,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
+
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import Meta, RunRow
-from sqlalchemy import func, select
 
 HEARTBEAT_KEY = "daemon.heartbeat"
 # A stage counts as done only when it succeeded: a failed, interrupted or offline one stays

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection, case, func, or_, select
+
 from linkfresh.storage.engine import Db, reading
 from linkfresh.storage.guide_links import ALWAYS_DUE
 from linkfresh.storage.lock import LockHeld, current_holder
@@ -17,7 +19,6 @@ from linkfresh.storage.values import (
     StatusSummary,
     link_from,
 )
-from sqlalchemy import Connection, case, func, or_, select
 
 R, OCC, G, C = (Resource.__table__, Occurrence.__table__, GuideRow.__table__,
                 ResultRow.__table__)

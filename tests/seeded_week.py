@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs
 
-from linkfresh.reports.check_model import CheckReport
-from linkfresh.reports.escape import escape_text
-from linkfresh.storage.migrations import open_database
 from sqlalchemy import Engine
 
 from linkfresh.context import AppContext
+from linkfresh.reports.check_model import CheckReport
+from linkfresh.reports.escape import escape_text
 from linkfresh.stages import check as pipeline
 from linkfresh.stages.collect import collect_stage
 from linkfresh.stages.digest import DigestFormat, digest_stage
+from linkfresh.storage.migrations import open_database
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.configs import write_config
 from tests.feed_samples import RSS_TYPE, rss

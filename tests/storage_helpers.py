@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, LinkState
 from linkfresh.storage.migrations import open_database
-from sqlalchemy import Engine
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+
 from linkfresh.collector.check.wayback import (
     ArchiveLookup,
     lookup_snapshot,
@@ -18,7 +19,6 @@ from linkfresh.collector.check.wayback import (
     parse_availability,
     query_params,
 )
-
 from tests.servers import LocalServer, Reply, Request, closed_port
 
 T = TypeVar("T")

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from linkfresh.collector.news.arxiv_source import ArxivPull, build_arxiv_client, collect_arxiv
 from linkfresh.collector.news.outcomes import FailureKind, SourceStatus
 from linkfresh.collector.types import Topic
 from linkfresh.config.settings import ArxivSettings
-
 from tests.arxiv_atom import (
     ATOM_TYPE,
     ERROR_FEED,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkState
 from linkfresh.reports.check_formats import (
     escape_data,
@@ -17,7 +18,6 @@ from linkfresh.reports.check_formats import (
     render_check_markdown,
 )
 from linkfresh.reports.check_model import CheckReport, LinkReport
-
 from tests.digest_seed import bundled_guide
 from tests.golden_files import GOLDEN, assert_golden
 

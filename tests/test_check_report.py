@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 from linkfresh.collector.check.netdown import network_down
 from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkState
-from linkfresh.reports.check_report import render_check_json, render_check_text
-
 from linkfresh.commands.check import FailOn, exit_code
+from linkfresh.reports.check_report import render_check_json, render_check_text
 from linkfresh.stages.check import build_report
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

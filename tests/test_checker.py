@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import trustme
+
 from linkfresh.collector.check.checker import check_urls
 from linkfresh.collector.check.netdown import mark_unverifiable, network_down
 from linkfresh.collector.types import CheckResult, LinkState, Validators
 from linkfresh.collector.web import client as http
 from linkfresh.collector.web.client import build_client
 from linkfresh.config.settings import CheckSettings
-
 from tests.servers import (
     LocalServer,
     Reply,

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from linkfresh.collector.web import client as http
 
 from linkfresh.cli import main
+from linkfresh.collector.web import client as http
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, html_page
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
-from linkfresh.storage.migrations import open_database
-from linkfresh.storage.models import PaperRow, PostRow, SourceRun
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
 from linkfresh.exitcodes import ExitCode
 from linkfresh.stages.collect import CollectOutcome
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import PaperRow, PostRow, SourceRun
 from tests.arxiv_atom import Entry, paging_handler
 from tests.cli import run_cli
 from tests.configs import write_config

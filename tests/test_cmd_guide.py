@@ -9,10 +9,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from linkfresh.config.bundled import bundled_guide_path
-from linkfresh.config.loader import load_settings
 
 from linkfresh import __version__
+from linkfresh.config.bundled import bundled_guide_path
+from linkfresh.config.loader import load_settings
 from linkfresh.context import AppContext, default_topics
 from tests.cli import run_cli
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from linkfresh.storage.lock import acquire, current_holder
 from linkfresh.storage.migrations import open_database
-
 from tests.cli import run_cli
 from tests.configs import write_config
 

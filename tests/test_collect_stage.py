@@ -7,16 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from linkfresh.collector.news.outcomes import SourceOutcome
-from linkfresh.storage.lock import run_lock
-from linkfresh.storage.migrations import open_database
-from linkfresh.storage.models import PostRow, SourceRun
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from linkfresh.collector.news.outcomes import SourceOutcome
 from linkfresh.context import AppContext
 from linkfresh.stages.collect import collect_stage
+from linkfresh.storage.lock import run_lock
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import PostRow, SourceRun
 from tests.arxiv_atom import Entry, paging_handler
 from tests.feed_samples import RSS_TYPE, rss
 from tests.servers import LocalServer, Reply

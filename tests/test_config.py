@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from linkfresh.config.bundled import bundled_feeds, bundled_topics
 from linkfresh.config.loader import ConfigError, env_overrides, load_settings
 from linkfresh.config.settings import Settings
-
 from tests.cli import run_cli
 
 

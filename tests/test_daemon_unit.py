@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from linkfresh.config.settings import ScheduleSettings
-
 from linkfresh.daemon import Daemon, JobInfo
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
 from linkfresh.collector.types import Paper, Post
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
@@ -25,8 +27,6 @@ from linkfresh.reports.digest_model import (
     UnverifiedLink,
 )
 from linkfresh.reports.escape import safe_url
-from markdown_it import MarkdownIt
-
 from tests.digest_seed import HOSTILE_PAPER_TITLE, HOSTILE_POST_TITLE, bundled_guide, seeded_week
 from tests.golden_files import GOLDEN, assert_golden
 

@@ -14,19 +14,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from linkfresh.context import AppContext
 from linkfresh.reports.check_formats import (
     render_check_github,
     render_check_junit,
     render_check_markdown,
 )
 from linkfresh.reports.check_report import render_check_json
-from linkfresh.storage.migrations import open_database
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
-from linkfresh.context import AppContext
 from linkfresh.stages.check import check_stage
 from linkfresh.stages.digest import DigestFormat, digest_stage
+from linkfresh.storage.migrations import open_database
 from tests.golden_files import GOLDEN, assert_golden
 from tests.seeded_week import (
     CHECKS,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from linkfresh.collector.guide.parse import parse_guide
 from linkfresh.collector.types import CheckResult, Hop, LinkState
 from linkfresh.reports.digest_model import GuidePlace, LinkUpdate, UpdateKind
-from linkfresh.storage.values import LinkIssue
-
 from linkfresh.stages.digest_build import (
     digest_period,
     merged_updates,
@@ -17,6 +16,7 @@ from linkfresh.stages.digest_build import (
     parse_moment,
     wrapper_updates,
 )
+from linkfresh.storage.values import LinkIssue
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from linkfresh.reports.escape import (
     clean_text,
     escape_text,
@@ -14,8 +17,6 @@ from linkfresh.reports.escape import (
     safe_url,
     shorten,
 )
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 HOSTILE = [
     "[x](javascript:alert(1))",

@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+
 from linkfresh.collector.news.feed_parse import plausible_date, post_identity
 from linkfresh.collector.news.feeds import FeedRetry, FeedState, collect_feed, collect_feeds
 from linkfresh.collector.news.outcomes import FailureKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import Post, Topic
 from linkfresh.collector.web.client import build_client
 from linkfresh.config.settings import CheckSettings, FeedSettings
-
 from tests.feed_samples import (
     ATOM_TYPE,
     BILLION_LAUGHS,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from linkfresh.collector.guide.parse import parse_guide
 from linkfresh.collector.guide.read import read_guide
 from linkfresh.collector.types import LinkKind, LinkSource

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from linkfresh.collector.web.client import (
     BlockedURL,
     NameNotResolved,
@@ -20,7 +21,6 @@ from linkfresh.collector.web.client import (
     resolve_vetted,
 )
 from linkfresh.config.settings import CheckSettings
-
 from tests.servers import LocalServer, Reply, endless, gzip_bomb, html_page
 
 UA = "linkfresh/test (+https://example.invalid)"

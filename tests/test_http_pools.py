@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+
 from linkfresh.collector.web.client import build_client
 from linkfresh.config.settings import CheckSettings
-
 from tests.servers import LocalServer, html_page
 
 UA = "linkfresh/test (+https://example.invalid)"
@@ -65,6 +65,7 @@ def test_origins_beyond_the_pool_bound_close_idle_pools(
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_pools_are_per_scheme_host_and_port(scheme: str) -> None:
     import httpcore
+
     from linkfresh.collector.web.client import _GuardedBackend, _OriginPools
 
     pools = _OriginPools(per_origin=2, max_pools=64, keepalive_expiry=5.0,

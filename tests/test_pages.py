@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from linkfresh.collector.check.pages import (
     Page,
     bot_wall_sign,

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from linkfresh.storage.migrations import open_database
-from linkfresh.storage.status import link_history, status_summary
 
 from linkfresh.context import AppContext
 from linkfresh.stages.check import check_stage
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.status import link_history, status_summary
 from tests.cli import run_cli
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, endless, html_page

@@ -9,11 +9,10 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from linkfresh.collector.check.wayback import ArchiveLookup, Snapshot
+from linkfresh.context import AppContext
+from linkfresh.stages.wayback_lookup import snapshots_for
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.sources import cached_snapshots, save_snapshots
-
-from linkfresh.context import AppContext
-from linkfresh.stages.wayback_lookup import suggest_snapshots
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, Request
 
@@ -50,11 +49,11 @@ def test_second_call_makes_no_request_and_failures_are_retried(
     engine = open_database(app.database_url())
     expected = {FOUND: (SNAPSHOT.replace("http://", "https://", 1), date(2024, 5, 13))}
 
-    assert suggest_snapshots(app, engine, [FOUND, NONE, FLAKY], NOW) == expected
+    assert snapshots_for(app, engine, [FOUND, NONE, FLAKY], NOW) == expected
     assert server.count("/wayback/available") == 3
 
     later = NOW + timedelta(days=1)
-    assert suggest_snapshots(app, engine, [FOUND, NONE, FLAKY], later) == expected
+    assert snapshots_for(app, engine, [FOUND, NONE, FLAKY], later) == expected
     # Only the failed lookup is asked again; "found" and "no copy" came from the cache.
     assert server.count("/wayback/available") == 4
     assert parse_qs(server.requests[-1].query)["url"] == [FLAKY]
@@ -65,7 +64,7 @@ def test_lookup_off_asks_nothing(new_server: Callable[[], LocalServer], tmp_path
     server = new_server()
     app = _app(tmp_path, server.route("/wayback/available", _availability), lookup=False)
     engine = open_database(app.database_url())
-    assert suggest_snapshots(app, engine, [FOUND], NOW) == {}
+    assert snapshots_for(app, engine, [FOUND], NOW) == {}
     assert server.count("/wayback/available") == 0
     engine.dispose()
 

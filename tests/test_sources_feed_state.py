@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import FeedState
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.sources import load_feed_states, save_feed_states
-
 from tests.arxiv_atom import paging_handler
 from tests.cli import run_cli
 from tests.feed_samples import RSS_TYPE, rss

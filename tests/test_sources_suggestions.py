@@ -8,23 +8,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from linkfresh.collector.news.named_resources import (
     KNOWN_TITLES,
     TitleQuery,
     clear_match,
-    find_suggestions,
+    find_resource_matches,
     queries_for,
 )
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome, SourceStatus
 from linkfresh.collector.types import NamedResource, Paper
-from linkfresh.storage.migrations import open_database
-from linkfresh.storage.models import SourceRun
-from linkfresh.storage.sources import load_suggestions
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from linkfresh.context import AppContext
 from linkfresh.stages.collect import collect_stage
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import SourceRun
+from linkfresh.storage.sources import load_resource_matches
 from tests.arxiv_atom import ATOM_TYPE, Entry, feed_xml, query_params
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, Request
@@ -107,7 +107,7 @@ def test_find_suggestions_stops_at_a_match_and_at_the_cap() -> None:
 
     items = [("g", resource('"BERT paper", "GPT-3 paper", "T5 paper"')),
              ("g", resource('"T5 paper"', kind="Paper"))]
-    found, outcome = find_suggestions(items, search, max_searches=2)
+    found, outcome = find_resource_matches(items, search, max_searches=2)
     assert len(asked) == 2 and [s.title for s in found] == [KNOWN_TITLES["gpt-3"]]
     assert outcome.ok and outcome.items == 1 and outcome.note == "search cap reached"
 
@@ -177,7 +177,7 @@ def test_collect_stage_searches_once_and_stores_suggestions(
     assert first.exit_code == 0 and first.outcomes == ()
     assert [(o.source, o.ok) for o in first.extra] == [("suggestions", False)]
     assert first.extra[0].reason == "HTTP 503"
-    assert load_suggestions(engine) == {}
+    assert load_resource_matches(engine) == {}
     with Session(engine) as session:
         runs = session.execute(select(SourceRun.source, SourceRun.ok)).all()
     assert runs == [("arxiv:suggestions", False)]
@@ -186,7 +186,7 @@ def test_collect_stage_searches_once_and_stores_suggestions(
     fail.clear()
     second = collect_stage(app, engine, NOW + timedelta(hours=1))
     assert [(o.source, o.ok, o.items) for o in second.extra] == [("suggestions", True, 2)]
-    assert load_suggestions(engine) == {
+    assert load_resource_matches(engine) == {
         '"Attention Is All You Need" by Vaswani et al.':
             ("Attention Is All You Need", "https://arxiv.org/abs/1706.03762"),
         papers_line: ("LLaMA: Open and Efficient Foundation Language Models",

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select, text
+
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.guide_links import due_urls, last_elapsed, sync_guide, validators
 from linkfresh.storage.models import Occurrence, ResultRow
 from linkfresh.storage.runs import ResultWriter, record_batch, start_run, thin
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history
-from sqlalchemy import func, select, text
-
 from tests.storage_helpers import T0, database, guide, hours, link, result
 
 A, B, C = "https://a.example/x", "https://b.example/y", "https://c.example/z"

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from linkfresh.collector.types import Paper, Post, Topic
 from linkfresh.storage.digest_queries import failed_sources, new_papers, new_posts
 from linkfresh.storage.models import PaperRow, TopicRow
@@ -16,8 +18,6 @@ from linkfresh.storage.news import (
     upsert_papers,
     upsert_posts,
 )
-from sqlalchemy import func, select
-
 from tests.storage_helpers import T0, database
 
 PAPER = Paper(arxiv_id="2403.01234", version=1, title="Attention again", authors=("A. B.",),

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select, text
+
 from linkfresh.storage.lock import LockHeld, acquire, current_holder, process_started_at, release
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.models import ResultRow, RunRow
 from linkfresh.storage.runs import mark_interrupted, start_run
-from sqlalchemy import func, select, text
-
 from tests.storage_helpers import T0
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,14 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from linkfresh.cli import main
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.digest_queries import digest_data
 from linkfresh.storage.guide_links import sync_guide
 from linkfresh.storage.runs import finish_run, record_batch, start_run
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history, status_summary
-
-from linkfresh.cli import main
 from tests.configs import write_config
 from tests.storage_helpers import T0, database, guide, link, result
 

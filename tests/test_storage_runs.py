@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from linkfresh.storage.runs import RunOutcome, recorded_run
 from linkfresh.storage.stage_clock import last_done, read_heartbeat, write_heartbeat
-
 from tests.storage_helpers import T0, database
 
 

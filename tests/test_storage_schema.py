@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from linkfresh.storage.engine import open_engine
-from linkfresh.storage.migrations import SCHEMA_VERSION, SchemaError, ensure_schema, open_database
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from linkfresh.storage.engine import open_engine
+from linkfresh.storage.migrations import SCHEMA_VERSION, SchemaError, ensure_schema, open_database
 from tests.storage_helpers import database
 
 

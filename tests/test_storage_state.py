@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.state import Event, StateRules, Tracked, Verdict, advance
-
 from tests.storage_helpers import T0
 
 OK, RED, BRK, ERR, TMO, UNV, SKP = (LinkState.OK, LinkState.REDIRECTED, LinkState.BROKEN,

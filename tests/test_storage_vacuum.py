@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.engine import release_free_pages
 from linkfresh.storage.runs import record_batch, thin
 from linkfresh.storage.state import StateRules
-from sqlalchemy import text
-
 from tests.storage_helpers import T0, database, result
 
 RULES = StateRules()

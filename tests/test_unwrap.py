@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from linkfresh.collector.guide.unwrap import RULES, link_kind, normalise, same_url, unwrap
 from linkfresh.collector.types import LinkKind
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 import httpx
+
 from linkfresh.collector.check.fetch import Answer, fetch, host_key
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import host_queues, worker_starts

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
+
 from linkfresh.collector.check.host_limits import HostLimits
 from linkfresh.collector.check.pages import Page, inspect_html, is_html
 from linkfresh.collector.types import Hop

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
 from linkfresh.collector.web.client import read_capped
 from linkfresh.config.settings import DEFAULT_ARCHIVE_URL
 

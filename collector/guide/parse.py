@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
+from markdown_it.tree import SyntaxTreeNode
+
 from linkfresh.collector.guide.spans import (
     LineIndex,
     Span,
@@ -20,9 +24,6 @@ from linkfresh.collector.guide.spans import (
 )
 from linkfresh.collector.guide.unwrap import link_kind, normalise, unwrap
 from linkfresh.collector.types import Guide, GuideTopic, Link, LinkKind, LinkSource, NamedResource
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
-from markdown_it.tree import SyntaxTreeNode
 
 _FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
 _FRONT_MATTER_END = re.compile(r"(?:---|\.\.\.)[ \t]*")

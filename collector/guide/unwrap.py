@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import idna
+
 from linkfresh.collector.types import LinkKind
 
 

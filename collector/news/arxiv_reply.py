@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element, ParseError
 import requests
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
 from linkfresh.collector.news.outcomes import FailureKind
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

@@ -15,6 +15,8 @@ from typing import Any
 
 import arxiv
 import requests
+from requests.adapters import HTTPAdapter
+
 from linkfresh.collector.news.arxiv_reply import ArxivReplyError, check_reply
 from linkfresh.collector.news.outcomes import (
     FailureKind,
@@ -25,7 +27,6 @@ from linkfresh.collector.news.outcomes import (
 )
 from linkfresh.collector.types import Paper, Topic
 from linkfresh.config.settings import ArxivSettings
-from requests.adapters import HTTPAdapter
 
 _VERSION = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")
 

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
+
 from linkfresh.collector.news.feed_parse import RawItem
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")

@@ -19,6 +19,7 @@ import feedparser
 from bs4 import BeautifulSoup
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
 from linkfresh.collector.guide.unwrap import normalise, unwrap
 from linkfresh.collector.news.topic_match import CompiledTopic, match_topics
 from linkfresh.collector.types import Post

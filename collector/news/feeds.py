@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+
 from linkfresh.collector.news.feed_pages import discover_feeds, read_listing
 from linkfresh.collector.news.feed_parse import (
     ParsedFeed,

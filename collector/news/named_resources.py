@@ -53,7 +53,7 @@ class TitleQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class PaperSuggestion:
+class ResourceMatch:
     """The outcome of searching for one resource: a matching paper, or none (`title` None)."""
 
     guide: str
@@ -121,12 +121,12 @@ def clear_match(query: TitleQuery, results: Sequence[Paper]) -> Paper | None:
 Search = Callable[[TitleQuery], tuple[list[Paper], SourceOutcome]]
 
 
-def find_suggestions(
+def find_resource_matches(
     resources: Iterable[tuple[str, NamedResource]],
     search: Search,
     *,
     max_searches: int,
-) -> tuple[list[PaperSuggestion], SourceOutcome]:
+) -> tuple[list[ResourceMatch], SourceOutcome]:
     """Search for each `(guide, resource)` until one query clearly matches.
 
     At most `max_searches` searches (each costs arXiv's 3-second spacing); a resource whose
@@ -134,13 +134,13 @@ def find_suggestions(
     what was settled is kept, the failure is the outcome (and nothing is recorded for the
     resource it hit, so it is retried).
     """
-    found: list[PaperSuggestion] = []
+    found: list[ResourceMatch] = []
     searches = 0
     for guide, resource in resources:
         queries = queries_for(resource)
         if not queries:
             continue
-        match: PaperSuggestion | None = None
+        match: ResourceMatch | None = None
         for query in queries:
             if searches >= max_searches:
                 return found, _done(found, searches, note="search cap reached")
@@ -150,19 +150,19 @@ def find_suggestions(
                 return found, _failed(outcome, found, searches)
             paper = clear_match(query, papers)
             if paper is not None:
-                match = PaperSuggestion(guide, resource.text, query.phrase, paper.title,
+                match = ResourceMatch(guide, resource.text, query.phrase, paper.title,
                                         paper.abs_url)
                 break
-        found.append(match or PaperSuggestion(guide, resource.text))
+        found.append(match or ResourceMatch(guide, resource.text))
     return found, _done(found, searches)
 
 
-def _done(found: list[PaperSuggestion], searches: int, note: str | None = None) -> SourceOutcome:
+def _done(found: list[ResourceMatch], searches: int, note: str | None = None) -> SourceOutcome:
     return SourceOutcome(SUGGESTIONS_SOURCE, SourceKind.ARXIV, SourceStatus.OK,
                          items=sum(1 for s in found if s.url), requests=searches, note=note)
 
 
-def _failed(outcome: SourceOutcome, found: list[PaperSuggestion], searches: int
+def _failed(outcome: SourceOutcome, found: list[ResourceMatch], searches: int
             ) -> SourceOutcome:
     return SourceOutcome(SUGGESTIONS_SOURCE, SourceKind.ARXIV, SourceStatus.FAILED,
                          items=sum(1 for s in found if s.url), reason=outcome.reason,

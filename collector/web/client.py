@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+
 from linkfresh.config.settings import CheckSettings
 
 # A resolver turns (host, port) into IP address strings; raise socket.gaierror for "no such host".

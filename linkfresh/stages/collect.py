@@ -25,7 +25,7 @@ from linkfresh.config.bundled import bundled_feeds
 from linkfresh.config.settings import FeedSettings, Settings, TopicSettings
 from linkfresh.context import AppContext, default_topics
 from linkfresh.exitcodes import ExitCode, Fail
-from linkfresh.stages.named_resources import suggest_resources
+from linkfresh.stages.named_resources import search_named_resources
 from linkfresh.storage.news import (
     last_seen_paper,
     record_source_run,
@@ -79,7 +79,7 @@ class CollectPlan:
     topics: tuple[Topic, ...]
     arxiv_topics: tuple[Topic, ...]
     feeds: tuple[FeedSettings, ...]
-    suggest: bool = True  # search arXiv for resources named without a link
+    search_named: bool = True  # search arXiv for resources named without a link
 
     @property
     def sources(self) -> int:
@@ -126,9 +126,9 @@ def plan_collect(app: AppContext, topics: Sequence[str] = (),
     if ARXIV_SOURCE not in chosen_sources:
         arxiv_topics = []
     # The searches ride with the arXiv source, but not on a run narrowed to some topics.
-    suggest = ARXIV_SOURCE in chosen_sources and not topics
+    search_named = ARXIV_SOURCE in chosen_sources and not topics
     return CollectPlan(tuple(every_topic), tuple(arxiv_topics),
-                       tuple(f for f in feeds if f.name in chosen_sources), suggest)
+                       tuple(f for f in feeds if f.name in chosen_sources), search_named)
 
 
 def _stopped(stop: threading.Event | None) -> bool:
@@ -268,8 +268,8 @@ def _pull_and_store(
     parsed: Sequence[Guide] | None,
 ) -> CollectOutcome:
     result = asyncio.run(pull())
-    if plan.suggest and not _stopped(stop) and not result.network_down:
-        searched = suggest_resources(app, engine, arxiv_client, now, parsed)
+    if plan.search_named and not _stopped(stop) and not result.network_down:
+        searched = search_named_resources(app, engine, arxiv_client, now, parsed)
         if searched is not None:
             result = replace(result, extra=(*result.extra, searched))
             if on_outcome is not None:

@@ -20,10 +20,10 @@ from linkfresh.stages.digest_build import (
     make_digest,
     moved_to,
 )
-from linkfresh.stages.wayback_lookup import suggest_snapshots
+from linkfresh.stages.wayback_lookup import snapshots_for
 from linkfresh.storage.digest_queries import DigestData, digest_data
 from linkfresh.storage.runs import RunOutcome, recorded_run
-from linkfresh.storage.sources import load_suggestions
+from linkfresh.storage.sources import load_resource_matches
 
 
 class DigestFormat(StrEnum):
@@ -41,7 +41,7 @@ def digest_stage(
         guides = list(parsed) if parsed is not None else load_and_warn(app, None)
         data = digest_data(engine, start, end)
         topics = [topic.name for topic in configured_topics(app, guides)]
-        snapshots, matches = _suggestions(app, engine, data, end)
+        snapshots, matches = _broken_link_help(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
                              snapshots=snapshots, matches=matches, feed_urls=feed_urls)
@@ -57,7 +57,7 @@ def digest_stage(
     return files.path
 
 
-def _suggestions(
+def _broken_link_help(
     app: AppContext, engine: Engine, data: DigestData, now: datetime
 ) -> tuple[Snapshots, Matches]:
     """Web Archive snapshots for broken links with no redirect to follow (looked up only
@@ -65,5 +65,5 @@ def _suggestions(
     broken = [issue for issue in (*data.newly_broken, *data.still_broken)
               if not moved_to(issue)]
     near = {issue.url: issue.since for issue in broken if issue.since is not None}
-    snapshots = suggest_snapshots(app, engine, [issue.url for issue in broken], now, near=near)
-    return snapshots, load_suggestions(engine)
+    snapshots = snapshots_for(app, engine, [issue.url for issue in broken], now, near=near)
+    return snapshots, load_resource_matches(engine)

@@ -14,14 +14,14 @@ from linkfresh.collector.news.arxiv_source import search_titles
 from linkfresh.collector.news.named_resources import (
     SUGGESTIONS_SOURCE,
     TitleQuery,
-    find_suggestions,
+    find_resource_matches,
     queries_for,
 )
 from linkfresh.collector.news.outcomes import FailureKind, SourceKind, SourceOutcome, failed
 from linkfresh.collector.types import Guide, NamedResource, Paper
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
-from linkfresh.storage.sources import save_suggestions, settled_suggestions
+from linkfresh.storage.sources import save_resource_matches, settled_resource_searches
 
 # Each search costs arXiv's 3-second spacing; a guide's handful of unlinked papers is done
 # in a run or two, and a big guide does not stretch every collect.
@@ -35,14 +35,14 @@ def pending_resources(app: AppContext, engine: Engine, now: datetime,
                       parsed: Sequence[Guide] | None = None) -> list[tuple[str, NamedResource]]:
     """`(guide, resource)` for every unlinked resource with searches to make and no answer
     stored (or an old "no match"); an unreadable guide raises `Fail`."""
-    settled = settled_suggestions(engine, now, RETRY_AFTER)
+    settled = settled_resource_searches(engine, now, RETRY_AFTER)
     return [(guide.path, resource)
             for guide in (parsed if parsed is not None else app.load_guides())
             for resource in guide.resources
             if resource.text not in settled and queries_for(resource)]
 
 
-def suggest_resources(app: AppContext, engine: Engine, client: arxiv.Client, now: datetime,
+def search_named_resources(app: AppContext, engine: Engine, client: arxiv.Client, now: datetime,
                       parsed: Sequence[Guide] | None = None) -> SourceOutcome | None:
     """Search arXiv for pending resources through the run's one arXiv `client` and store the
     answers; None when nothing was pending. A failure is the outcome, never an exception."""
@@ -57,6 +57,6 @@ def suggest_resources(app: AppContext, engine: Engine, client: arxiv.Client, now
         return search_titles(client, query.search, app.settings.arxiv,
                              max_results=RESULTS_PER_SEARCH)
 
-    found, outcome = find_suggestions(pending, search, max_searches=SEARCHES_PER_RUN)
-    save_suggestions(engine, found, now)
+    found, outcome = find_resource_matches(pending, search, max_searches=SEARCHES_PER_RUN)
+    save_resource_matches(engine, found, now)
     return outcome

@@ -20,7 +20,7 @@ from linkfresh.storage.sources import cached_snapshots, save_snapshots
 SNAPSHOT_MAX_AGE = timedelta(days=30)
 
 
-def suggest_snapshots(
+def snapshots_for(
     app: AppContext,
     engine: Engine,
     urls: Iterable[str],
