@@ -1,6 +1,6 @@
 """The pure decision "what is this link now?", given its counters, a new check and `now`.
 
-No I/O and no clock: `results.py` loads `Tracked` from a row, calls `advance`, stores the
+No I/O and no clock: `runs.py` loads `Tracked` from a row, calls `advance`, stores the
 outcome. The rules are documented on `advance` and in the README.
 """
 

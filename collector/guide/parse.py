@@ -1,7 +1,7 @@
 """Markdown guide -> `Guide`: front matter, sections, steps, topics and link occurrences.
 
 A real CommonMark parser (markdown-it-py) decides what is a link, so code spans and
-fenced code never yield links; `markdown_spans` finds where each destination is written.
+fenced code never yield links; `spans` finds where each destination is written.
 """
 
 from __future__ import annotations

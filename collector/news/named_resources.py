@@ -1,4 +1,4 @@
-"""Suggested links for resources the guide names without one ("BERT paper", a quoted title):
+"""arXiv matches for resources the guide names without a link ("BERT paper", a quoted title):
 which arXiv title searches to make, and when a search result is a clear match (pure).
 """
 

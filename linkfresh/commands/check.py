@@ -1,8 +1,8 @@
 """`linkfresh check`: check the guide(s) now, report, and exit as CI expects.
 
 With the database (the default) the check is recorded and incremental; `--no-db` is a
-stateless check of every link. The work itself is `pipeline.check_stage` /
-`checking.check_once`.
+stateless check of every link. The work itself is `stages.check.check_stage` /
+`stages.check_stateless.check_once`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The stateless check (`check --no-db`) and the pieces the recorded one shares with it.
 
 Nothing here imports storage (sqlalchemy, sqlmodel): a stateless check loads only what it
-uses. `pipeline` wires these to the database for `check`, `run` and `serve`.
+uses. `stages.check` wires these to the database for `check`, `run` and `serve`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The digest stage: storage's findings for a period -> `reports.Digest` -> files.
+"""Building the digest: storage's findings for a period -> `reports.Digest` -> files.
 
 Storage answers in its own plain values (`LinkIssue`, `SourceFailure`); `reports` cannot
 import them, so the mapping into the digest model lives here, in the application.
