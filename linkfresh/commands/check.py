@@ -44,6 +44,7 @@ class FailOn(StrEnum):
     BROKEN = "broken"  # broken, error and timeout: what counts against a link
     UNVERIFIED = "unverified"
     REDIRECT = "redirect"
+    CHANGED = "changed"  # content drift, from the history (not with --no-db)
 
 
 def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCode:
