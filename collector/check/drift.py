@@ -103,7 +103,7 @@ def drift(
     noise = _host_words(url)
     if _title_changed(reference.title, now.title, texts, noise) and not _still_matches(
             reference.heading, now.heading, texts, noise):
-        return f"title changed: {reference.title!r} -> {now.title!r}"
+        return f"title changed: {reference.title!r} → {now.title!r}"
     old, new = reference.text_length, now.text_length
     if old is not None and new is not None and old >= MIN_REFERENCE_TEXT and (
             new * SHRINK_FACTOR <= old):
