@@ -167,3 +167,13 @@ def test_a_page_that_only_moves_its_title_words_stays_ok(
                                     + LONG))
     again = run_cli(capsys, "check", "guide.md", "--full", "--format", "json")
     assert states(again.out)[page] == ("ok", None)
+
+
+def test_fail_on_changed_without_history_warns_and_passes(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = new_server()
+    page = server.route("/fine", html_page("Fine"))
+    (workdir / "guide.md").write_text(f"# G\n\n- [fine]({page})\n")
+    outcome = run_cli(capsys, "check", "guide.md", "--no-db", "--fail-on", "changed")
+    assert outcome.code == 0 and "no page counts as changed" in outcome.err
