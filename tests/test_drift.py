@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from linkfresh.collector.check.drift import Fingerprint, drift, wall_sign, with_drift
 from linkfresh.collector.check.pages import inspect_html
 from linkfresh.collector.types import CheckResult, LinkState
@@ -69,6 +71,10 @@ def test_the_host_name_alone_is_not_a_shared_word() -> None:
     ("https://c.example/p", "https://c.example/p",
      b"<title>Forum thread</title><input type=password>" + LONG.encode(), None),
     ("https://c.example/login", "https://c.example/login", b"<title>Blog</title>", None),
+    ("https://d.example/docs/authentication", "https://d.example/docs/auth/",
+     b"<title>Authentication</title>", None),
+    ("https://d.example/p", "https://d.example/p",
+     b"<title>Login with OAuth, explained in ten short steps</title>", None),
 ])
 def test_wall_signs(requested: str, final: str, body: bytes, wall: str | None) -> None:
     page = inspect_html(body, anchors=False, features=True) if body else None
@@ -177,3 +183,19 @@ def test_fail_on_changed_without_history_warns_and_passes(
     (workdir / "guide.md").write_text(f"# G\n\n- [fine]({page})\n")
     outcome = run_cli(capsys, "check", "guide.md", "--no-db", "--fail-on", "changed")
     assert outcome.code == 0 and "no page counts as changed" in outcome.err
+
+
+titles = st.one_of(st.none(), st.text(max_size=80))
+prints = st.builds(Fingerprint, titles, titles, st.one_of(st.none(), st.integers(0, 10**6)),
+                   st.one_of(st.none(), st.just("login wall: title 'Sign in'")))
+
+
+@given(prints, st.lists(st.text(max_size=40), max_size=3), st.text(max_size=60))
+def test_a_page_never_drifts_from_itself(page: Fingerprint, texts: list[str], url: str) -> None:
+    assert drift(page, page, texts, url) is None
+
+
+@given(prints, prints, st.lists(st.text(max_size=40), max_size=3))
+def test_drift_takes_any_titles(old: Fingerprint, new: Fingerprint, texts: list[str]) -> None:
+    why = drift(old, new, texts, "https://a.example/")
+    assert why is None or why.startswith(("became a", "title changed", "page shrank"))

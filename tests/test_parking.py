@@ -201,3 +201,13 @@ def test_page_features_never_fail_on_any_markup(text: str) -> None:
 def test_inspect_html_with_features_takes_any_bytes(body: bytes) -> None:
     page = inspect_html(body, anchors=False, features=True)
     assert page.features is not None and page.features.text_length >= 0
+
+
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_markers_take_any_title_and_text(title: str, text: str) -> None:
+    from html import escape
+
+    body = f"<title>{escape(title)}</title><p>{escape(text)}</p>".encode()
+    page = inspect_html(body, anchors=False, features=True)
+    for marker in parking_markers("http://a.example/x", "http://a.example/x", page):
+        assert marker.startswith(("title says", "heading says", "page says"))

@@ -42,11 +42,15 @@ _CONSENT_TITLE = re.compile(
     r"|we value your privacy|privacy (?:choices|preferences)|your privacy choices",
     re.IGNORECASE,
 )
+# Path segments of sign-in pages ("/auth" alone is too often a documentation section).
 _LOGIN_PATH = re.compile(
-    r"/(?:login|log-in|signin|sign-in|sign_in|logon|auth|sso|session|sessions/new"
-    r"|accounts?/(?:login|signin)|users?/(?:login|sign_in))(?:[/?.]|$)",
+    r"/(?:login|log-in|log_in|signin|sign-in|sign_in|logon|servicelogin|sessions?/new"
+    r"|oauth2?/authorize)(?:[/?.;]|$)",
     re.IGNORECASE,
 )
+# A sign-in page's title is short ("Sign in - Accounts"); "Login with OAuth, explained in
+# ten steps" is an article.
+_LOGIN_TITLE_WORDS = 6
 _CONSENT_HOST = re.compile(r"^(?:consent|guce)\.", re.IGNORECASE)
 # A page this short with a password field is a sign-in form, not an article with a
 # sign-in box in its sidebar.
@@ -74,9 +78,12 @@ def wall_sign(requested: str, final: str, page: Page | None) -> str | None:
     if page is None:
         return None
     for label, text in (("title", page.title), ("heading", page.heading)):
-        if text and (_LOGIN_TITLE.search(text) or _CONSENT_TITLE.search(text)):
-            kind = "consent" if _CONSENT_TITLE.search(text) else "login"
-            return f"{kind} wall: {label} {text[:80]!r}"
+        if not text:
+            continue
+        if _CONSENT_TITLE.search(text):
+            return f"consent wall: {label} {text[:80]!r}"
+        if _LOGIN_TITLE.search(text) and len(text.split()) <= _LOGIN_TITLE_WORDS:
+            return f"login wall: {label} {text[:80]!r}"
     features = page.features
     if features and features.password_field and features.text_length < LOGIN_FORM_TEXT:
         return "login wall: a short page with a password field"
