@@ -74,7 +74,8 @@ def record_pages(session: Session, results: Sequence[tuple[int, CheckResult]]) -
 
 
 def accept_page(db: Db, resource_id: int, now: datetime) -> StoredPage | None:
-    """Make the page as last seen the reference of `resource_id`; a changed link is ok again.
+    """Make the page as last seen the reference of `resource_id`; a changed link is ok again
+    and is checked by the next `check`.
 
     Returns the new reference, or None when the link never answered with a page.
     """
@@ -88,4 +89,7 @@ def accept_page(db: Db, resource_id: int, now: datetime) -> StoredPage | None:
         session.execute(update(R).where(R.c.id == resource_id,
                                         R.c.verdict == Verdict.CHANGED.value)
                         .values(verdict=Verdict.OK.value, since=now))
+        # Due at the next check, whatever `recheck_after_hours` says: until it is checked
+        # again, its latest stored result still says "changed".
+        session.execute(update(R).where(R.c.id == resource_id).values(last_checked=None))
         return StoredPage(row.now_title, row.now_heading, row.now_text_length, row.now_wall)
