@@ -23,6 +23,10 @@ otherwise waits 0.1-0.6 s between two requests to a host, which no option lifts.
 Requests are counted per (host, method, path). A control server on 127.0.0.1 answers
 GET /_stats (JSON counters), POST /_reset and POST /_quit; it is never counted.
 
+With --rot, the last three hosts play link rot that still answers 200 (bench/rot_web.py: a
+parked host, a site whose unknown paths show its home page, pages that drift); POST
+/_phase?n=2 on the control server moves the drifting pages to their changed phase.
+
 Only stdlib asyncio streams: no framework in the way of the numbers. Bounded: the process exits
 after --max-seconds, when its parent dies, or on /_quit.
 
@@ -41,6 +45,11 @@ import sys
 import time
 from collections import Counter
 from urllib.parse import urlsplit
+
+try:  # run as a script (python bench/simweb.py) or imported from the bench runners
+    from rot_web import RotWeb
+except ImportError:  # pragma: no cover
+    from bench.rot_web import RotWeb
 
 HOST_BASE = 10  # first host is 127.0.0.10
 MAX_HOSTS = 240
@@ -93,6 +102,7 @@ class SimWeb:
         self.timeline: list[tuple[float, float, str]] = []  # (arrived, answered, kind)
         self.started = time.monotonic()
         self.stop = asyncio.Event()
+        self.rot = RotWeb(self.hosts) if args.rot else None
         # LinkChecker applies its maxrequestspersecond only to servers that send a "LinkChecker"
         # header; without it, it waits 0.1-0.6 s between requests to a host whatever it is told.
         self.server_headers = "Server: simweb\r\n"
@@ -158,6 +168,12 @@ class SimWeb:
         if delay and path != "/robots.txt":
             await asyncio.sleep(delay)
 
+        if self.rot is not None and (found := self.rot.answer(host, path)) is not None:
+            status, headers, body = found
+            content_type = headers.pop("content-type")
+            extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            return await self._reply(writer, status, content_type, body, is_head, keep_alive,
+                                     extra)
         if kind in ("page", "slow", "target") and n and "/" not in n:
             title = f"{kind.capitalize()} {n} on {host}"
             return await self._reply(writer, 200, "text/html; charset=utf-8", _page(title, n),
@@ -183,7 +199,7 @@ class SimWeb:
 
     async def _reply(self, writer: asyncio.StreamWriter, status: int, content_type: str,
                      body: bytes, is_head: bool, keep_alive: bool, extra: str = "") -> bool:
-        reason = {200: "OK", 301: "Moved Permanently", 404: "Not Found"}[status]
+        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found"}[status]
         head = (
             f"HTTP/1.1 {status} {reason}\r\n{self.server_headers}Content-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n{extra}"
@@ -237,6 +253,9 @@ class SimWeb:
             elif target == "/_reset" and method == "POST":
                 self.reset()
                 body = b'{"reset": true}'
+            elif target.startswith("/_phase?n=") and method == "POST" and self.rot is not None:
+                self.rot.phase = int(target.rsplit("=", 1)[1])
+                body = json.dumps({"phase": self.rot.phase}).encode()
             elif target == "/_quit" and method == "POST":
                 self.stop.set()
                 body = b'{"quit": true}'
@@ -336,6 +355,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="do not send the 'LinkChecker' header that lifts LinkChecker's "
                              "fixed 0.1-0.6 s wait between requests to one host")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="exit after this long")
+    parser.add_argument("--rot", action="store_true",
+                        help="the last three hosts play link rot (see bench/rot_web.py)")
     return parser.parse_args(argv)
 
 

@@ -118,11 +118,16 @@ class LinkState(StrEnum):
     TIMEOUT = "timeout"
     UNVERIFIED = "unverified"
     SKIPPED = "skipped"
+    # The host answers every path with a parking or "domain for sale" page: counted as broken.
+    PARKED = "parked"
+    # Answers, but no longer with what the guide linked (decided from the history, never by
+    # the checker alone): listed, not counted as broken.
+    CHANGED = "changed"
 
     @property
     def is_failure(self) -> bool:
         """States that count against a link across runs (not unverified, not skipped)."""
-        return self in (LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT)
+        return self in (LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT, LinkState.PARKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +178,11 @@ class CheckResult:
     title: str | None = None
     detail: str | None = None
     requests: int = 0
+    # The page's fingerprint, for content drift: main heading, visible text length, and the
+    # sign of a login or consent wall (None when the page shows none).
+    heading: str | None = None
+    text_length: int | None = None
+    wall: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,7 @@ class CheckSettings(_Section):
     confirm_span_hours: float = Field(6.0, ge=0, description="hours the failures must span")
     flapping_changes: int = Field(4, ge=2, description="state flips in the window = flapping")
     retention_days: int = Field(30, ge=1, description="keep every result this long")
-    fail_on: list[Literal["broken", "unverified", "redirect"]] = Field(
+    fail_on: list[Literal["broken", "unverified", "redirect", "changed"]] = Field(
         default_factory=lambda: ["broken"]
     )
 

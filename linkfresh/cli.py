@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("commands.run", "serve"),
     "status": ("commands.status", "status"),
     "history": ("commands.status", "history"),
+    "accept": ("commands.accept", "accept"),
     "unlock": ("commands.status", "unlock"),
 }
 

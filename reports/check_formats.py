@@ -16,19 +16,24 @@ from linkfresh.reports.escape import clean_text, escape_text, md_code, md_url
 # through the checker's retries (LinkState.is_failure): a dead host and a 5xx that never
 # recovers both leave the reader with no page.
 FAIL_ON_STATES: dict[str, frozenset[LinkState]] = {
-    "broken": frozenset({LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT}),
+    "broken": frozenset({LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT,
+                         LinkState.PARKED}),
     "unverified": frozenset({LinkState.UNVERIFIED}),
     "redirect": frozenset({LinkState.REDIRECTED}),
+    # Content drift is opt-in: a page that changed still answers, and may still serve.
+    "changed": frozenset({LinkState.CHANGED}),
 }
 DEFAULT_FAIL_ON = frozenset({"broken"})
 # Listed, most serious first; ok and skipped links are only counted.
-PROBLEM_ORDER = (LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT, LinkState.REDIRECTED,
-                 LinkState.UNVERIFIED)
+PROBLEM_ORDER = (LinkState.BROKEN, LinkState.PARKED, LinkState.ERROR, LinkState.TIMEOUT,
+                 LinkState.REDIRECTED, LinkState.CHANGED, LinkState.UNVERIFIED)
 MARKDOWN_ROWS = 100  # GitHub refuses comments over 65,536 characters
 _TITLES = {
     LinkState.BROKEN: "Broken link", LinkState.ERROR: "Link answers with an error",
     LinkState.TIMEOUT: "Link timed out", LinkState.REDIRECTED: "Link moved permanently",
     LinkState.UNVERIFIED: "Link could not be verified",
+    LinkState.PARKED: "Link's domain is parked or for sale",
+    LinkState.CHANGED: "Linked page changed since it was added",
 }
 
 

@@ -3,8 +3,9 @@
 JSON schema (CHECK_REPORT_SCHEMA_VERSION = 1), keys always present:
   schema ("linkfresh.check"), schema_version, guides [str], started_at, finished_at (ISO 8601),
   network_down (bool), summary {total, ok, redirected, broken, error, timeout, unverified,
-  skipped}, results [{url, state, status, final_url, chain [{url, status, location}], error,
-  error_class, detail, elapsed_ms, checked_at, etag, last_modified, title, requests,
+  skipped, parked, changed}, results [{url, state, status, final_url,
+  chain [{url, status, location}], error, error_class, detail, elapsed_ms, checked_at, etag,
+  last_modified, title, requests,
   occurrences [{guide, line, section [str], text, written_url}]}].
 Results are ordered by first occurrence (guide, line), then URL. New keys may be added
 within a version; renaming or removing one bumps it.
@@ -26,13 +27,14 @@ from linkfresh.reports.check_model import CHECK_REPORT_SCHEMA_VERSION, CheckRepo
 UNREACHABLE_MESSAGE = "could not verify: network unreachable"
 # Most serious first: the order of the listing and of the summary table.
 STATE_ORDER = (
-    LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT, LinkState.REDIRECTED,
-    LinkState.UNVERIFIED, LinkState.OK, LinkState.SKIPPED,
+    LinkState.BROKEN, LinkState.PARKED, LinkState.ERROR, LinkState.TIMEOUT,
+    LinkState.REDIRECTED, LinkState.CHANGED, LinkState.UNVERIFIED, LinkState.OK,
+    LinkState.SKIPPED,
 )
 _STYLES = {
     LinkState.BROKEN: "bold red", LinkState.ERROR: "red", LinkState.TIMEOUT: "yellow",
     LinkState.REDIRECTED: "cyan", LinkState.UNVERIFIED: "magenta", LinkState.OK: "green",
-    LinkState.SKIPPED: "dim",
+    LinkState.SKIPPED: "dim", LinkState.PARKED: "bold red", LinkState.CHANGED: "yellow",
 }
 
 

@@ -18,6 +18,7 @@ from linkfresh.reports.digest_markdown import render_digest_markdown
 from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
+    ChangedLink,
     Digest,
     FailedSource,
     FixedLink,
@@ -64,6 +65,7 @@ def build_digest(
     topics: Sequence[str] = (),
     unlinked: Iterable[UnlinkedResource] = (),
     failed_sources: Iterable[FailedSource] = (),
+    changed: Iterable[ChangedLink] = (),
     per_topic: int = DEFAULT_PER_TOPIC,
     list_cap: int = DEFAULT_LIST_CAP,
     max_authors: int = DEFAULT_MAX_AUTHORS,
@@ -116,6 +118,7 @@ def build_digest(
         topics=news,
         unlinked=tuple(sorted(unlinked, key=lambda item: (item.place, item.kind, item.text))),
         failed_sources=failed,
+        changed=_cap(sorted(changed, key=_by_place), list_cap),
     )
 
 
@@ -133,7 +136,9 @@ def _by_topics(items: Iterable[Item] | Mapping[str, Iterable[Item]]) -> list[Ite
     return [replace(item, topics=tuple(dict.fromkeys(topics[key]))) for key, item in found.items()]
 
 
-def _by_place(item: BrokenLink | FixedLink | LinkUpdate | UnverifiedLink) -> tuple[object, ...]:
+def _by_place(
+    item: BrokenLink | FixedLink | LinkUpdate | UnverifiedLink | ChangedLink,
+) -> tuple[object, ...]:
     first = item.places[0] if item.places else GuidePlace("", 0)
     return (first, getattr(item, "url", getattr(item, "old", "")))
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
+    ChangedLink,
     Digest,
     FailedSource,
     FixedLink,
@@ -57,6 +58,11 @@ def render_digest_markdown(digest: Digest) -> str:
         intro = "Bot walls and rate limits: not proven dead, never counted as broken."
         parts.append(_capped("Unverified", digest.unverified,
                              lambda item: _unverified(item, many_guides), intro))
+    if digest.changed:
+        intro = ("The page answers, but is no longer what the guide linked; never counted as "
+                 "broken. `linkfresh accept URL` takes the new page as the reference.")
+        parts.append(_capped("Changed since it was added", digest.changed,
+                             lambda item: _changed(item, many_guides), intro))
     if digest.topics:
         topics = "\n\n".join(_topic(news) for news in digest.topics)
         parts.append(f"## New on each topic\n\n{topics}")
@@ -175,6 +181,14 @@ def _unverified(item: UnverifiedLink, many_guides: bool) -> str:
     status = f"HTTP {item.status}, " if item.status is not None else ""
     return (f"- {md_url(item.url)}{_DASH}{status}{escape_text(item.reason, limit=TEXT_LIMIT)}; "
             f"{_where(item.places, many_guides)}")
+
+
+def _changed(item: ChangedLink, many_guides: bool) -> str:
+    old = escape_text(item.old_title or "(no title)", limit=TEXT_LIMIT)
+    new = escape_text(item.new_title or "(no title)", limit=TEXT_LIMIT)
+    since = f" since {_day(item.since)}" if item.since else ""
+    return (f"- {md_url(item.url)}{_DASH}{escape_text(item.reason, limit=TEXT_LIMIT)}{since}\n"
+            f"  - was: {old}\n  - now: {new}\n  - where: {_where(item.places, many_guides)}")
 
 
 def _paper(item: PaperItem) -> str:

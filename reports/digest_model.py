@@ -131,6 +131,19 @@ class UnverifiedLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangedLink:
+    """A link whose page is no longer what it was when added (`linkfresh accept` takes the
+    new page as the reference): its title then and now, why, and since when."""
+
+    url: str
+    places: tuple[GuidePlace, ...]
+    old_title: str | None
+    new_title: str | None
+    reason: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaperItem:
     """A new arXiv paper: the first authors only (`more_authors` counts the rest)."""
 
@@ -237,6 +250,7 @@ class Digest:
     topics: tuple[TopicNews, ...]
     unlinked: tuple[UnlinkedResource, ...]
     failed_sources: tuple[FailedSource, ...]
+    changed: Capped[ChangedLink] = Capped()
     schema: int = DIGEST_SCHEMA_VERSION
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from linkfresh.storage.engine import Db, reading
 from linkfresh.storage.models import (
     GuideRow,
     Occurrence,
+    PageReference,
     PaperRow,
     PaperTopic,
     PostRow,
@@ -31,6 +32,7 @@ from linkfresh.storage.models import (
 )
 from linkfresh.storage.state import Event, Verdict
 from linkfresh.storage.values import (
+    LinkChange,
     LinkIssue,
     SourceFailure,
     link_from,
@@ -162,6 +164,19 @@ def permanent_redirects(db: Db, end: datetime) -> list[LinkIssue]:
     return _current(db, [Verdict.REDIRECTED], end)
 
 
+def changed(db: Db) -> list[LinkChange]:
+    """Links in a guide whose page counts as changed now, with the old and new title."""
+    P = PageReference.__table__
+    with reading(db) as conn:
+        rows = conn.execute(
+            select(R.c.id, R.c.url, P).join(P, P.c.resource_id == R.c.id)
+            .where(R.c.verdict == Verdict.CHANGED.value, P.c.drift.is_not(None))
+            .order_by(R.c.url)).all()
+        where = places(conn, (row.id for row in rows))
+    return [LinkChange(row.url, where[row.id], row.title, row.now_title, row.drift,
+                       row.drifted_at) for row in rows if row.id in where]
+
+
 def new_papers(db: Db, start: datetime, end: datetime) -> dict[str, list[Paper]]:
     """Papers that joined each topic in the period, newest published first."""
     P, PT, T = PaperRow.__table__, PaperTopic.__table__, TopicRow.__table__
@@ -231,6 +246,7 @@ class DigestData:
     papers: dict[str, list[Paper]]
     posts: dict[str, list[Post]]
     failed_sources: list[SourceFailure]
+    changed: list[LinkChange] = field(default_factory=list)
 
 
 def digest_data(db: Db, start: datetime, end: datetime) -> DigestData:
@@ -238,4 +254,4 @@ def digest_data(db: Db, start: datetime, end: datetime) -> DigestData:
         start, end, links_checked(db, start, end), newly_broken(db, start, end),
         still_broken(db, start, end), fixed(db, start, end), unverified(db, end),
         flapping(db, end), permanent_redirects(db, end), new_papers(db, start, end),
-        new_posts(db, start, end), failed_sources(db, start, end))
+        new_posts(db, start, end), failed_sources(db, start, end), changed(db))

@@ -12,15 +12,21 @@ from sqlmodel import SQLModel
 from linkfresh.storage import models
 from linkfresh.storage.engine import open_engine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_KEY = "schema_version"
 
 Step = Callable[[Connection], None]
 
-# Step N upgrades a version N-1 database to version N. Version 1 is the first released
-# schema, so there is nothing to upgrade yet; add steps here (plain DDL through the
-# connection, portable SQL) and bump SCHEMA_VERSION with them.
-MIGRATIONS: Mapping[int, Step] = {}
+
+
+def _page_references(connection: Connection) -> None:
+    """2: `page_reference`, what each linked page was when added (for content drift)."""
+    models.PageReference.__table__.create(connection)  # type: ignore[attr-defined]
+
+
+# Step N upgrades a version N-1 database to version N (plain DDL through the connection,
+# portable SQL); bump SCHEMA_VERSION with each new step.
+MIGRATIONS: Mapping[int, Step] = {2: _page_references}
 
 
 class SchemaError(Exception):

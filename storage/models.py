@@ -85,6 +85,29 @@ class Resource(SQLModel, table=True):
     latest_result_id: int | None = None
 
 
+class PageReference(SQLModel, table=True):
+    """What a linked page was at its first good check (the reference content drift is judged
+    against), what it is now, and why it counts as changed (`drift`, None while it does not).
+
+    `linkfresh accept URL` makes the page as it is now the reference.
+    """
+
+    __tablename__ = "page_reference"
+    resource_id: int = Field(foreign_key="resource.id", primary_key=True)
+    title: str | None = None
+    heading: str | None = None
+    text_length: int | None = None
+    wall: str | None = None
+    taken_at: datetime = _when()
+    now_title: str | None = None
+    now_heading: str | None = None
+    now_text_length: int | None = None
+    now_wall: str | None = None
+    seen_at: datetime = _when()
+    drift: str | None = None
+    drifted_at: datetime | None = _when(default=None)
+
+
 class Occurrence(SQLModel, table=True):
     """Where a resource is written in a guide; retired (not deleted) when it leaves the guide.
 

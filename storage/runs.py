@@ -21,6 +21,7 @@ from linkfresh.storage.engine import Db, release_free_pages, session_scope
 from linkfresh.storage.guide_links import ensure_resources
 from linkfresh.storage.lock import holder_alive, pid_alive
 from linkfresh.storage.models import Resource, ResultRow, RunRow
+from linkfresh.storage.references import record_pages
 from linkfresh.storage.state import StateRules, Tracked, Verdict, advance
 from linkfresh.storage.tracked import resource_values, tracked_from_row
 
@@ -128,8 +129,10 @@ def record_batch(db: Db, run_id: int | None, results: Sequence[CheckResult],
         tracked: dict[int, Tracked] = {rid: tracked_from_row(row) for rid, row in rows.items()}
         values: dict[int, dict[str, object]] = {}
         inserts: list[dict[str, object]] = []
+        pages: list[tuple[int, CheckResult]] = []
         for result in results:
             rid = ids[result.url]
+            pages.append((rid, result))
             move = advance(tracked[rid], result.state, result.checked_at, rules)
             tracked[rid] = move.after
             values[rid] = resource_values(values.get(rid) or dict(rows[rid]._mapping),
@@ -151,6 +154,7 @@ def record_batch(db: Db, run_id: int | None, results: Sequence[CheckResult],
             [{"rid": rid, **{k: v for k, v in vals.items() if k not in ("id", "url")}}
              for rid, vals in values.items()],
         )
+        record_pages(session, pages)
     return recorded
 
 

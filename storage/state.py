@@ -29,6 +29,7 @@ class Verdict(StrEnum):
     FLAPPING = "flapping"  # flips between good and failed too often to call either
     UNVERIFIED = "unverified"  # bot wall / rate limit: not proven dead
     SKIPPED = "skipped"  # excluded or not http
+    CHANGED = "changed"  # answers, but not with what it was when added (until accepted)
 
 
 class Event(StrEnum):
@@ -96,9 +97,9 @@ def advance(
     | any, network down      | nothing changes (we learnt nothing about the link)          |
     | skipped                | verdict skipped; failure count kept                         |
     | unverified             | verdict unverified; a broken/flapping link stays so; kept   |
-    | broken/error/timeout   | failures+1; broken once >= confirm_after spanning the span, |
-    |                        | else failing                                                |
-    | ok / redirected        | failures reset; "fixed" if it had been reported broken      |
+    | broken/error/timeout/  | failures+1; broken once >= confirm_after spanning the span, |
+    | parked                 | else failing                                                |
+    | ok/redirected/changed  | failures reset; "fixed" if it had been reported broken      |
     A change between good and failed is a flip; `flapping_changes` flips inside the window
     make the link flapping until they age out of the window.
     """
@@ -112,12 +113,15 @@ def advance(
             keep = current.verdict in (Verdict.BROKEN, Verdict.FLAPPING)
             after = current if keep else _enter(current, Verdict.UNVERIFIED, now)
             return Transition(current, after, None)
-        case LinkState.BROKEN | LinkState.ERROR | LinkState.TIMEOUT:
+        case LinkState.BROKEN | LinkState.ERROR | LinkState.TIMEOUT | LinkState.PARKED:
             return _failed(current, now, rules)
-        case LinkState.OK | LinkState.REDIRECTED:
-            good = Verdict.OK if state is LinkState.OK else Verdict.REDIRECTED
-            return _recovered(current, good, now, rules)
+        case LinkState.OK | LinkState.REDIRECTED | LinkState.CHANGED:
+            return _recovered(current, _GOOD[state], now, rules)
     raise AssertionError(f"unhandled link state {state!r}")  # pragma: no cover
+
+
+_GOOD = {LinkState.OK: Verdict.OK, LinkState.REDIRECTED: Verdict.REDIRECTED,
+         LinkState.CHANGED: Verdict.CHANGED}
 
 
 def _enter(current: Tracked, verdict: Verdict, now: datetime, **changes: object) -> Tracked:
@@ -132,7 +136,7 @@ def _recent(flips: tuple[datetime, ...], now: datetime, rules: StateRules) -> tu
 def _failed(current: Tracked, now: datetime, rules: StateRules) -> Transition:
     flips = _recent(current.flips, now, rules)
     if current.failures == 0 and current.verdict in (Verdict.OK, Verdict.REDIRECTED,
-                                                     Verdict.FLAPPING):
+                                                     Verdict.CHANGED, Verdict.FLAPPING):
         flips += (now,)
     failures = current.failures + 1
     failing_since = current.failing_since or now

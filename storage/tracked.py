@@ -36,7 +36,7 @@ def resource_values(old: Mapping[str, Any], after: Tracked, result: CheckResult)
     Last-Modified on a full answer is a content change.
     """
     values = dict(old)
-    answered = result.state in (LinkState.OK, LinkState.REDIRECTED)
+    answered = result.state in (LinkState.OK, LinkState.REDIRECTED, LinkState.CHANGED)
     full_answer = answered and result.status != NOT_MODIFIED
     etag, modified = old.get("etag"), old.get("last_modified")
     if full_answer:

@@ -55,6 +55,30 @@ class LinkIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A page's stored reference (title, main heading, text length, wall sign) and, when it
+    counts as changed now, why (`drift`)."""
+
+    title: str | None
+    heading: str | None = None
+    text_length: int | None = None
+    wall: str | None = None
+    drift: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    """A link whose page changed since it was added: the titles then and now, and why."""
+
+    url: str
+    links: tuple[Link, ...]
+    old_title: str | None
+    new_title: str | None
+    reason: str
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class SourceFailure:
     source: str
     at: datetime

@@ -113,7 +113,8 @@ class LocalServer:
         return f"{self.host}:{self.port}"
 
     def route(self, path: str, handler: Handler) -> str:
-        """Register `handler` for `path` (exact, query ignored) and return its URL."""
+        """Register `handler` for `path` (exact, query ignored) and return its URL; the path
+        `*` answers every path that has no route of its own (a catch-all host)."""
         self.routes[path] = handler
         return self.url(path)
 
@@ -153,7 +154,7 @@ class LocalServer:
                 with server._lock:
                     server.hits[(self.command, parts.path)] += 1
                     server.requests.append(request)
-                handler = server.routes.get(parts.path)
+                handler = server.routes.get(parts.path, server.routes.get("*"))
                 if handler is None:
                     reply = Reply(404, {"Content-Type": "text/html"}, "<title>Not Found</title>")
                 else:

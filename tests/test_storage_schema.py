@@ -100,3 +100,21 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
         conn.exec_driver_sql("create table notes (id integer primary key)")
     with pytest.raises(SchemaError, match="another application"):
         open_database(url)
+
+
+def test_a_version_1_database_gets_page_references(tmp_path: Path) -> None:
+    """Step 2 adds `page_reference` to a database written by linkfresh before drift checks;
+    its rows are kept and it is stamped 2."""
+    url = f"sqlite:///{tmp_path / 'v1.sqlite'}"
+    engine = open_engine(url)
+    ensure_schema(engine, target=1, migrations={})
+    with engine.begin() as conn:  # a version-1 file: everything but page_reference
+        conn.exec_driver_sql("DROP TABLE page_reference")
+        conn.exec_driver_sql("INSERT INTO resource (url, verdict, failures, flips, first_seen) "
+                             "VALUES ('https://a.example/', 'ok', 0, '[]', '2026-01-01')")
+    assert ensure_schema(engine) == 1
+    assert "page_reference" in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from resource").scalar_one() == 1
+        assert conn.exec_driver_sql(
+            "select value from meta where name='schema_version'").scalar_one() == "2"

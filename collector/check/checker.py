@@ -13,13 +13,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 import httpx
 
+from linkfresh.collector.check.drift import wall_sign
 from linkfresh.collector.check.fetch import Answer, fetch, host_key
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import host_queues, worker_starts
+from linkfresh.collector.check.parking import is_suspect
 from linkfresh.collector.check.verdict import judge, needs_probe
 from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from linkfresh.collector.web.client import fetchable
@@ -28,6 +31,8 @@ from linkfresh.config.settings import CheckSettings
 
 # Bytes of an HTML page read when only its title matters (soft 404, bot wall).
 TITLE_BYTES = 256 * 1024
+# Bytes of the random-path probe's page read: enough to compare it with a parking lander.
+PROBE_BYTES = 64 * 1024
 # Paths that name a file: HEAD can decide those (no title, no anchors to read).
 FILE_SUFFIXES = (
     ".pdf", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".whl", ".epub", ".mp4",
@@ -116,8 +121,8 @@ class Checker:
             path = f"/linkfresh-probe-{self.rng.getrandbits(64):016x}"
             probe_url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
             self._probes[key] = asyncio.ensure_future(
-                fetch(self.client, self.limits, probe_url, body_bytes=0,
-                      max_redirects=self.settings.max_redirects)
+                fetch(self.client, self.limits, probe_url, body_bytes=PROBE_BYTES,
+                      max_redirects=self.settings.max_redirects, anchors=False)
             )
         return await asyncio.shield(self._probes[key])
 
@@ -147,7 +152,7 @@ class Checker:
             async with asyncio.timeout(max(0.0, deadline)):
                 answer = await self._check(url, fragments, first)
                 probe = None
-                if self.settings.soft_404_probe and needs_probe(answer):
+                if self.settings.soft_404_probe and (needs_probe(answer) or is_suspect(answer)):
                     probe = await self._probe(answer)
         except TimeoutError:
             answer = Answer(url, "GET", url, failure=Failure.DEADLINE,
@@ -167,8 +172,20 @@ class Checker:
                 last_modified=answer.headers.get("last-modified"),
                 title=answer.page.title if answer.page else None,
                 detail=verdict.detail, requests=answer.requests,
+                **_fingerprint(answer),
             ))
         return results
+
+
+def _fingerprint(answer: Answer) -> dict[str, Any]:
+    """The page's heading, text length and wall sign, for content drift (see `drift.py`)."""
+    page = answer.page
+    if page is None or answer.failure is not None:
+        return {}
+    features = page.features
+    return {"heading": page.heading,
+            "text_length": features.text_length if features else None,
+            "wall": wall_sign(answer.url, answer.final_url, page)}
 
 
 def _with(answer: Answer, requests: int, note: str | None) -> Answer:

@@ -134,7 +134,9 @@ async def _final(
     if method == "GET" and body_bytes and is_html(headers.get("content-type")):
         limit = body_bytes if reply.status_code < 300 else min(body_bytes, ERROR_PAGE_BYTES)
         body = await read_capped(reply, limit)
-        page = inspect_html(body.data, reply.charset_encoding, anchors=anchors)
+        # Features (visible text, resources) only for pages, not for error answers.
+        page = inspect_html(body.data, reply.charset_encoding, anchors=anchors,
+                            features=reply.status_code < 300)
         truncated = body.truncated
     return Answer(url, method, str(reply.url), reply.status_code, chain, headers, page, truncated,
                   requests=requests)

@@ -14,6 +14,7 @@ from linkfresh.collector.check.pages import (
     redirected_to_root,
     soft_404_sign,
 )
+from linkfresh.collector.check.parking import parked_sign
 from linkfresh.collector.types import LinkState
 from linkfresh.collector.web.retry import Failure
 
@@ -81,6 +82,9 @@ def judge(
         return Verdict(LinkState.BROKEN, f"HTTP {status}")
     if not is_ok_status(status, accept):
         return Verdict(LinkState.ERROR, f"HTTP {status}")
+    parked = parked_sign(answer, probe)
+    if parked:
+        return Verdict(LinkState.PARKED, parked)
     soft = _soft_404(answer, probe)
     if soft:
         return Verdict(LinkState.BROKEN, soft)

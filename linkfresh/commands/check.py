@@ -44,6 +44,7 @@ class FailOn(StrEnum):
     BROKEN = "broken"  # broken, error and timeout: what counts against a link
     UNVERIFIED = "unverified"
     REDIRECT = "redirect"
+    CHANGED = "changed"  # content drift, from the history (not with --no-db)
 
 
 def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCode:
@@ -93,6 +94,9 @@ def check(
     """Check every link now; exit 0 ok, 1 dead links, 2 bad input, 3 network down."""
     app: AppContext = ctx.obj
     kinds = list(fail_on) if fail_on else [FailOn(k) for k in app.settings.check.fail_on]
+    if no_db and FailOn.CHANGED in kinds:
+        print("linkfresh: warning: --no-db keeps no history, so no page counts as changed",
+              file=sys.stderr)
     report = _checked(app, guides, no_db=no_db, full=full)
     color = output is None and sys.stdout.isatty()
     text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +18,9 @@ import httpx
 from sqlalchemy import Engine
 
 from linkfresh.collector.check.checker import Progress
+from linkfresh.collector.check.drift import Fingerprint, with_drift
 from linkfresh.collector.guide.unwrap import host_of
-from linkfresh.collector.types import CheckResult, Guide, LinkKind
+from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind
 from linkfresh.context import AppContext, load_and_warn
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.stages.check_stateless import (
@@ -38,6 +40,7 @@ from linkfresh.storage.guide_links import (
     sync_guide,
     validators,
 )
+from linkfresh.storage.references import page_references
 from linkfresh.storage.runs import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
 from linkfresh.storage.state import StateRules
 
@@ -91,7 +94,10 @@ def check_stage(
         writer = ResultWriter(engine, run.id, StateRules.from_settings(settings))
         recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
 
+        judged = drift_judge(engine, due, links)
+
         def on_result(result: CheckResult, done: int, total: int) -> None:
+            result = judged(result)
             recorder.add(result)
             if progress is not None:
                 progress(result, done, total)
@@ -105,6 +111,7 @@ def check_stage(
             recorder.finish(network_down=not recorder.open)
             run.counts = writer.counts()
             raise
+        results = [judged(result) for result in results]
         for result in results:  # skipped links never pass through the progress callback
             recorder.add(result)
         reused = latest_results(engine, {link.url for link in links} - recorder.recorded)
@@ -121,3 +128,22 @@ def check_stage(
     if run.outcome == RunOutcome.OK:
         thin(engine, now, timedelta(days=settings.retention_days))
     return CheckStage(report, run.id, len(results), len(reused), stopped)
+
+
+def drift_judge(engine: Engine, urls: Collection[str],
+                links: Sequence[Link]) -> Callable[[CheckResult], CheckResult]:
+    """A function making a result `changed` when its page drifted from the stored reference
+    (pure once the references and the guide's link texts are loaded here)."""
+    stored = page_references(engine, urls)
+    texts: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        texts[link.url].append(link.text)
+
+    def judged(result: CheckResult) -> CheckResult:
+        page = stored.get(result.url)
+        if page is None:
+            return result
+        reference = Fingerprint(page.title, page.heading, page.text_length, page.wall)
+        return with_drift(result, reference, texts.get(result.url, ()), stored=page.drift)
+
+    return judged

@@ -16,6 +16,7 @@ from linkfresh.collector.types import Guide, LinkKind
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
     BrokenLink,
+    ChangedLink,
     Digest,
     FailedSource,
     FixedLink,
@@ -31,7 +32,7 @@ from linkfresh.reports.digest_model import (
     unlinked_resources,
 )
 from linkfresh.storage.digest_queries import DigestData
-from linkfresh.storage.values import LinkIssue, SourceFailure
+from linkfresh.storage.values import LinkChange, LinkIssue, SourceFailure
 
 Snapshots = Mapping[str, tuple[str, date | None]]  # url -> (snapshot url, captured on)
 Matches = Mapping[str, tuple[str, str]]  # resource text -> (paper title, url)
@@ -75,6 +76,11 @@ def broken_link(issue: LinkIssue, snapshots: Snapshots) -> BrokenLink:
         error=error,
         suggestion=_suggestion(issue, snapshots),
     )
+
+
+def changed_link(change: LinkChange) -> ChangedLink:
+    return ChangedLink(change.url, GuidePlace.of(change.links), change.old_title,
+                       change.new_title, change.reason, change.since)
 
 
 def fixed_link(issue: LinkIssue) -> FixedLink:
@@ -201,6 +207,7 @@ def make_digest(
         topics=topics,
         unlinked=unlinked,
         failed_sources=failed_sources(data.failed_sources, feed_urls),
+        changed=[changed_link(change) for change in data.changed],
         per_topic=per_topic,
     )
 
