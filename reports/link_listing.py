@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from linkfresh.collector.types import Link
+from linkfresh.reports.json_document import json_document
 
 LINKS_SCHEMA_VERSION = 1
 SECTION_SEPARATOR = " > "
@@ -60,8 +60,7 @@ def render_links_text(entries: list[LinkEntry]) -> str:
 
 
 def render_links_json(entries: list[LinkEntry]) -> str:
-    document = {
-        "schema": LINKS_SCHEMA_VERSION,
+    return json_document("links", LINKS_SCHEMA_VERSION, {
         "links": [
             {
                 "url": entry.url,
@@ -84,8 +83,7 @@ def render_links_json(entries: list[LinkEntry]) -> str:
             }
             for entry in entries
         ],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    })
 
 
 def render_links_tsv(entries: list[LinkEntry]) -> str:

@@ -40,9 +40,10 @@ def _progress_reporter(total: int) -> tuple[OnOutcome, Callable[[], None]]:
 def collect(
     ctx: typer.Context,
     topic: Annotated[list[str] | None, typer.Option(
-        "--topic", "-t", help="Only this topic's arXiv pull (repeatable).")] = None,
+        "--topic", "-t", metavar="NAME", help="Only this topic's arXiv pull (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help=f"Only this source: {ARXIV_SOURCE!r} or a feed name (repeatable).")
+        "--source", "-s", metavar="NAME",
+        help=f"Only this source: {ARXIV_SOURCE!r} or a feed name (repeatable).")
     ] = None,
 ) -> None:
     """Pull new arXiv papers and blog posts; exit 0 ok, 3 network down, 5 some source failed."""

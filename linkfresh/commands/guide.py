@@ -13,6 +13,7 @@ import typer
 from linkfresh.collector.guide.parse import parse_guide
 from linkfresh.collector.guide.read import GuideError, read_guide_text
 from linkfresh.collector.guide.rewrite import rewrite, unified_diff
+from linkfresh.commands.options import Json
 from linkfresh.config.bundled import bundled_feeds
 from linkfresh.config.loader import CONFIG_FILENAME
 from linkfresh.config.settings import TopicSettings
@@ -37,6 +38,7 @@ from linkfresh.reports.link_listing import (
 GuidesArgument = Annotated[
     list[Path] | None,
     typer.Argument(
+        metavar="GUIDE",
         help="Markdown guide(s). Default: the config's guides, else the bundled guide.",
         show_default=False,
     ),
@@ -53,11 +55,18 @@ def links(
     ctx: typer.Context,
     guides: GuidesArgument = None,
     output_format: Annotated[
-        LinksFormat, typer.Option("--format", "-f", help="Output format.")
+        LinksFormat, typer.Option("--format", "-f", metavar="[text|json|tsv]",
+                                   help="Output format.")
     ] = LinksFormat.TEXT,
+    as_json: Json = False,
 ) -> None:
-    """List every link: unwrapped target, URL as written, text, line and section."""
+    """List every link: unwrapped target, URL as written, text, line and section.
+
+    A GUIDE of `-` is read from standard input.
+    """
     app: AppContext = ctx.obj
+    if as_json:
+        output_format = LinksFormat.JSON
     parsed = load_and_warn(app, guides)
     entries = group_links(link for guide in parsed for link in guide.links)
     renderer = {
@@ -128,7 +137,8 @@ def moved_targets(app: AppContext) -> dict[str, str]:
 def init(
     ctx: typer.Context,
     guides: GuidesArgument = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE",
+                                           help="Where to write.")] = Path(
         CONFIG_FILENAME
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,

@@ -37,7 +37,8 @@ def configure_logging(verbose: int, log_file: Path | None = None, *, default: in
         logging.getLogger("apscheduler").setLevel(logging.INFO)
 
 
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log each stage.")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False,
+                                      help="Log each stage.")]
 
 
 def run(
@@ -62,7 +63,8 @@ def run(
 
 def serve(
     ctx: typer.Context,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here, not stderr.")]
+    log_file: Annotated[Path | None, typer.Option("--log-file", metavar="FILE",
+                                                   help="Log here, not stderr.")]
     = None,
     verbose: Verbose = 0,
 ) -> None:
