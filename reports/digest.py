@@ -17,6 +17,7 @@ from linkfresh.reports.digest_markdown import render_digest_markdown
 from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
+    Coverage,
     Digest,
     FailedSource,
     FixedLink,
@@ -68,6 +69,8 @@ def build_digest(
     list_cap: int = DEFAULT_LIST_CAP,
     max_authors: int = DEFAULT_MAX_AUTHORS,
     fix_command: str = DEFAULT_FIX_COMMAND,
+    coverage: Coverage | None = None,
+    guide_read_only: bool = False,
 ) -> Digest:
     """Sort, cap and count the period's findings into a `Digest`.
 
@@ -116,6 +119,8 @@ def build_digest(
         topics=news,
         unlinked=tuple(sorted(unlinked, key=lambda item: (item.place, item.kind, item.text))),
         failed_sources=failed,
+        coverage=coverage,
+        guide_read_only=guide_read_only,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from linkfresh.collector.types import Link
 from linkfresh.reports.json_document import json_document
+from linkfresh.reports.wording import plural
 
 LINKS_SCHEMA_VERSION = 1
 SECTION_SEPARATOR = " > "
@@ -55,7 +56,7 @@ def render_links_text(entries: list[LinkEntry]) -> str:
             if place.written_url != entry.target:
                 lines.append(f"    written: {place.written_url}")
     total = sum(len(entry.places) for entry in entries)
-    lines.append(f"{len(entries)} links ({total} occurrences)")
+    lines.append(f"{plural(len(entries), 'link')} ({plural(total, 'occurrence')})")
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ import typer
 from linkfresh.collector.news.outcomes import SourceOutcome
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.reports.wording import plural
 from linkfresh.stages.collect import ARXIV_SOURCE, OnOutcome, collect_stage, plan_collect
 from linkfresh.store import locked, opened
 
@@ -58,8 +59,9 @@ def collect(
         finally:
             done()
     failed = sum(1 for o in result.outcomes if not o.ok)
-    print(f"{len(result.new_papers)} new papers, {len(result.new_posts)} new posts from "
-          f"{len(result.outcomes)} sources ({failed} failed)")
+    print(f"{plural(len(result.new_papers), 'new paper')}, "
+          f"{plural(len(result.new_posts), 'new post')} from "
+          f"{plural(len(result.outcomes), 'source')} ({failed} failed)")
     if result.network_down:
         raise Fail("no source could be reached: is the network down?", ExitCode.UNVERIFIABLE)
     if result.exit_code is not ExitCode.OK:

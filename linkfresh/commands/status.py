@@ -16,6 +16,7 @@ from linkfresh.commands.options import Json
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.reports.json_document import json_document, plain_time
+from linkfresh.reports.wording import plural
 from linkfresh.storage.lock import LockInfo, current_holder, holder_alive, pid_alive, release
 from linkfresh.storage.stage_clock import read_heartbeat
 from linkfresh.storage.status import link_history, status_summary
@@ -46,13 +47,14 @@ def _ago(delta: timedelta) -> str:
 
 def render_status(summary: StatusSummary, now: datetime) -> str:
     lines = ["Guides:"]
-    lines += [f"  {g.name}: {g.active_links} links in the guide, {g.retired_links} retired, "
+    lines += [f"  {g.name}: {plural(g.active_links, 'link')} in the guide, "
+              f"{g.retired_links} retired, "
               f"synced {_when(g.synced_at)}" for g in summary.guides] or ["  (none synced yet)"]
     lines.append("Links by state:")
     lines += [f"  {verdict:<11} {count}" for verdict, count in summary.verdicts.items()] or [
         "  (none)"]
     if summary.due_now:
-        lines.append(f"Due now: {summary.due_now} links")
+        lines.append(f"Due now: {plural(summary.due_now, 'link')}")
     else:
         lines.append(f"Due now: none; next at {_when(summary.next_due_at)}")
     lines.append("Last runs:")
@@ -84,7 +86,7 @@ def render_daemon(beat: dict[str, Any] | None) -> str:
 def render_history(history: LinkHistory, now: datetime) -> str:
     lines = [history.url, f"  state: {history.verdict} since {_when(history.since)}"]
     if history.failures:
-        lines.append(f"  failing: {history.failures} checks in a row since "
+        lines.append(f"  failing: {plural(history.failures, 'check')} in a row since "
                      f"{_when(history.failing_since)}")
     lines.append(f"  last checked: {_when(history.last_checked)}, "
                  f"last ok: {_when(history.last_ok)}")
