@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from linkfresh.commands.options import Quiet
 from linkfresh.context import AppContext
 from linkfresh.daemon import Daemon, JobInfo
 from linkfresh.stages.cycle import STAGES, Cycle
@@ -47,14 +48,17 @@ def run(
     full: Annotated[bool, typer.Option("--full", help="Check every link, not only due ones.")]
     = False,
     verbose: Verbose = 0,
+    quiet: Quiet = 0,
 ) -> None:
     """One cycle for cron: check, collect and digest, each when its schedule says it is due.
 
     Safe to run every hour. Exit 0 ok, 1 links confirmed broken, 2 bad config or input,
-    3 network down, 4 another run holds the lock.
+    3 network down, 4 another run holds the lock. With -q only errors are logged.
     """
     app: AppContext = ctx.obj
-    configure_logging(app.verbose + verbose, default=logging.WARNING)
+    app.quiet += quiet
+    configure_logging(app.verbose + verbose,
+                      default=logging.ERROR if app.quiet else logging.WARNING)
     with opened(app) as engine:
         result = Cycle(app, engine).run_due(every=every, full=full)
     if result.exit_code:
