@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -204,3 +205,21 @@ def test_help_shows_no_type_placeholders_and_keeps_brackets(
         assert "<bool>" not in text and "<list[" not in text and "<str>" not in text, command
     assert "--json" in run_cli(capsys, "status", "--help").out
     assert "--format" in run_cli(capsys, "status", "--help").out
+
+
+def test_shell_completion_completes_commands_and_choices(tmp_path: Path) -> None:
+    linkfresh = Path(sys.executable).parent / "linkfresh"
+
+    def complete(words: str, index: int) -> list[str]:
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COMP_WORDS": words,
+               "COMP_CWORD": str(index), "_LINKFRESH_COMPLETE": "complete_bash"}
+        done = subprocess.run([str(linkfresh)], env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+        return done.stdout.split()
+
+    assert complete("linkfresh ch", 1) == ["check"]
+    assert complete("linkfresh check --format ", 3) == ["text", "markdown", "json", "github",
+                                                        "junit"]
+    script = subprocess.run([str(linkfresh), "--show-completion", "bash"], capture_output=True,
+                            text=True, timeout=60, check=False).stdout
+    assert "_LINKFRESH_COMPLETE=complete_bash" in script
