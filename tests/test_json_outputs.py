@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,3 +64,18 @@ def test_every_command_writes_one_convention(
     assert written.code == 0, written.err
     digest = valid_document((tmp_path / "digest.json").read_text(encoding="utf-8"), "digest")
     assert digest["headline"]["links_checked"] == 3
+
+
+def test_the_schemas_reject_what_breaks_the_convention() -> None:
+    document = json.loads((GOLDEN / "e2e-check.json").read_text(encoding="utf-8"))
+    for break_it in (
+        lambda d: d.pop("schema_version"),
+        lambda d: d.update(schema="linkfresh.links"),
+        lambda d: d.update(started_at="2026-11-29T06:00:00+00:00"),  # times end in Z
+        lambda d: d["results"][0].update(state="dead"),
+        lambda d: d["results"][0].pop("occurrences"),
+        lambda d: d["summary"].update(ok="3"),
+    ):
+        broken = copy.deepcopy(document)
+        break_it(broken)
+        assert list(validator("check").iter_errors(broken)), break_it
