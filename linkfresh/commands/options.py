@@ -31,8 +31,9 @@ def _valid_accept(values: list[str] | None) -> list[str] | None:
 
 Quiet = Annotated[int, typer.Option(
     "--quiet", "-q", count=True, show_default=False,
-    help="Less output: -q drops warnings, the progress bar and the summary table; "
-         "-qq also the text report (the exit code says it all).")]
+    help="Less output: -q drops warnings and progress bars (check: also its summary table; "
+         "collect: the sources that worked; run: all but errors); -qq also check's text "
+         "report (the exit code says it all).")]
 NoProgress = Annotated[bool, typer.Option(
     "--no-progress", help="No progress bar, even on a terminal.")]
 Json = Annotated[bool, typer.Option("--json", help="JSON output: the same as --format json.")]
