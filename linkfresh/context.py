@@ -55,7 +55,10 @@ class AppContext:
 
     def override_check(self, *, exclude: Sequence[str] = (), **values: Any) -> None:
         """Set `[check]` keys from flags (None: not given); `exclude` adds to the patterns."""
-        self.check_overrides.update({k: v for k, v in values.items() if v is not None})
+        given = {key: value for key, value in values.items() if value is not None}
+        if not given and not exclude:
+            return
+        self.check_overrides.update(given)
         self.extra_exclude.extend(exclude)
         self._settings = None
 
