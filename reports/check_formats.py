@@ -139,7 +139,8 @@ def render_check_github(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FA
     return "\n".join(lines) + "\n"
 
 
-def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> str:
+def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON, *,
+                       paths: Mapping[str, str] | None = None) -> str:
     """JUnit XML: a testsuite per guide, a testcase per place a link is written.
 
     Failing states become `<failure>` (or `<error>` for 5xx/timeouts); skipped links and
@@ -158,7 +159,7 @@ def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAI
         counts = dict.fromkeys(totals, 0)
         elapsed = 0.0
         for link, item in cases:
-            outcome = _testcase(suite, link, item, fatal)
+            outcome = _testcase(suite, link, item, fatal, paths or {})
             counts["tests"] += 1
             if outcome in counts:
                 counts[outcome] += 1
@@ -175,14 +176,14 @@ def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAI
 
 
 def _testcase(suite: ET.Element, link: Link | None, item: LinkReport,
-              fatal: frozenset[LinkState]) -> str:
+              fatal: frozenset[LinkState], paths: Mapping[str, str]) -> str:
     """Add one testcase; returns its outcome: failures, errors, skipped or passed."""
     result = item.result
     case = ET.SubElement(suite, "testcase", name=_xml(
         f"line {link.line}: {result.url}" if link else result.url))
     case.set("classname", _xml(" > ".join(link.section) if link and link.section else "guide"))
     if link is not None:
-        case.set("file", _xml(link.guide))
+        case.set("file", _xml(paths.get(link.guide, link.guide)))
         case.set("line", str(link.line))
     case.set("time", f"{result.elapsed_ms / 1000:.3f}")
     message = _xml(evidence(result))

@@ -55,6 +55,8 @@ def test_annotations_name_the_file_from_the_workspace(
     monkeypatch.setenv("GITHUB_WORKSPACE", str(root))
     out = run_cli(capsys, "check", "guide.md", "--no-db", "--format", "github").out
     assert "::error file=docs/guide.md,line=4,title=Broken link::" in out
+    junit = run_cli(capsys, "check", "guide.md", "--no-db", "--format", "junit").out
+    assert 'file="docs/guide.md" line="4"' in junit
 
 
 def test_annotations_fall_back_to_the_git_top_level(

@@ -68,8 +68,8 @@ def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCod
 def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Collection[str],
                  *, color: bool = False, quiet: int = 0,
                  paths: Mapping[str, str] | None = None) -> str:
-    """The report in the chosen format (pure). `paths` renames guides in annotations
-    (repository-relative, as GitHub needs); `quiet` trims the text report."""
+    """The report in the chosen format (pure). `paths` renames guides in annotations and
+    JUnit `file` attributes (repository-relative, as CI needs); `quiet` trims the text."""
     match output_format:
         case CheckFormat.TEXT:
             return "" if quiet > 1 else render_check_text(report, color=color, brief=bool(quiet))
@@ -80,7 +80,7 @@ def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Colle
         case CheckFormat.GITHUB:
             return render_check_github(report, fail_on, paths=paths)
         case CheckFormat.JUNIT:
-            return render_check_junit(report, fail_on)
+            return render_check_junit(report, fail_on, paths=paths)
 
 
 def check(
@@ -131,7 +131,7 @@ def check(
     report = _checked(app, guides, no_db=no_db, full=full)
     color = output is None and color_enabled(sys.stdout)
     paths = None
-    if output_format is CheckFormat.GITHUB:
+    if output_format in (CheckFormat.GITHUB, CheckFormat.JUNIT):  # file= for CI reporters
         from linkfresh.github import annotation_paths, repository_root
 
         cwd = Path.cwd()
