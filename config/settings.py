@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from linkfresh.config.accept import parse_accept
+
 DEFAULT_DATABASE = "sqlite:///linkfresh.db"
 DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
@@ -46,7 +48,8 @@ class CheckSettings(_Section):
         default_factory=dict, description="extra request headers per host"
     )
     accept: list[int] = Field(
-        default_factory=list, description="extra statuses to treat as ok (e.g. 999)"
+        default_factory=list,
+        description="extra statuses to treat as ok: codes or ranges (999, \"400..=403\")",
     )
     exclude: list[str] = Field(default_factory=list, description="regexes of URLs not checked")
     allow_private: bool = Field(False, description="allow private/loopback addresses")
@@ -62,6 +65,14 @@ class CheckSettings(_Section):
     fail_on: list[Literal["broken", "unverified", "redirect", "changed"]] = Field(
         default_factory=lambda: ["broken"]
     )
+
+    @field_validator("accept", mode="before")
+    @classmethod
+    def _status_ranges(cls, value: object) -> list[int]:
+        items = [value] if isinstance(value, int | str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("expected a list of status codes or ranges such as \"200..=204\"")
+        return parse_accept(items)
 
     @field_validator("exclude")
     @classmethod

@@ -67,15 +67,23 @@ class _LazyCommands(MutableMapping[str, Any]):
         return len({**dict.fromkeys(COMMANDS), **self._built})
 
 
+def _untyped_arguments(command: Any) -> Any:
+    """Help shows an argument by its metavar (`GUIDE`, `URL`), not Typer's `<list[Path]>`."""
+    for param in command.params:
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None
+    return command
+
+
 class _LazyGroup(TyperGroup):
     """Typer's group over `_LazyCommands`; `list_commands` names them without importing."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = _LazyCommands(lambda info: get_command_from_info(
+        self.commands = _LazyCommands(lambda info: _untyped_arguments(get_command_from_info(
             info, pretty_exceptions_short=app.pretty_exceptions_short,
             rich_markup_mode=app.rich_markup_mode,
-        ))
+        )))
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
@@ -88,7 +96,9 @@ app = typer.Typer(
     "wrappers, collect new papers and posts per topic, and write a weekly digest.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Plain click help: rich markup would eat `[schedule]` and print `<bool>` after flags.
+    rich_markup_mode=None,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -107,17 +117,22 @@ def _global_options(
         typer.Option(
             "--config",
             "-c",
+            metavar="FILE",
             help="Config file (default: ./linkfresh.toml if present).",
             envvar="LINKFRESH_CONFIG",
             show_envvar=False,
         ),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More output.")] = 0,
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True, show_default=False, help="More output.")] = 0,
+    quiet: Annotated[int, typer.Option(
+        "--quiet", "-q", count=True, show_default=False,
+        help="Less output: no warnings, no progress bar (-qq: no text report either).")] = 0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    ctx.obj = AppContext(config_path=config, verbose=verbose)
+    ctx.obj = AppContext(config_path=config, verbose=verbose, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,14 +8,19 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from linkfresh.collector.guide.read import GuideError, read_guide
+from linkfresh.collector.guide.read import GuideError, read_guide, read_guide_stream
 from linkfresh.collector.guide.topic_seeds import derive_topics
 from linkfresh.collector.types import Guide, Topic
 from linkfresh.config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path, bundled_topics
+from linkfresh.config.ignore_file import IGNORE_FILENAME, parse_ignore_file
 from linkfresh.config.loader import ConfigError, load_settings
 from linkfresh.config.settings import Settings
 from linkfresh.exitcodes import ExitCode, Fail
+
+STDIN = Path("-")  # a guide argument of `-` reads the guide from standard input
+STDIN_NAME = "<stdin>"
 
 
 @dataclass
@@ -24,6 +29,11 @@ class AppContext:
 
     config_path: Path | None = None
     verbose: int = 0
+    quiet: int = 0
+    progress: bool = True
+    # `[check]` keys set by command-line flags: they win over the file and LINKFRESH_*.
+    check_overrides: dict[str, Any] = field(default_factory=dict)
+    extra_exclude: list[str] = field(default_factory=list)  # --exclude, after the config's
     _settings: Settings | None = field(default=None, repr=False)
     _settings_file: Path | None = field(default=None, repr=False)
 
@@ -31,10 +41,26 @@ class AppContext:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings, self._settings_file = load_settings(self.config_path)
+                settings, self._settings_file = load_settings(self.config_path)
             except ConfigError as error:
                 raise Fail(f"bad configuration:\n{error}", ExitCode.USAGE) from None
+            check = settings.check
+            more = [*read_ignore_file(Path.cwd()), *self.extra_exclude]
+            if more:
+                check = check.model_copy(update={"exclude": [*check.exclude, *more]})
+            if self.check_overrides:
+                check = check.model_copy(update=self.check_overrides)
+            self._settings = settings.model_copy(update={"check": check})
         return self._settings
+
+    def override_check(self, *, exclude: Sequence[str] = (), **values: Any) -> None:
+        """Set `[check]` keys from flags (None: not given); `exclude` adds to the patterns."""
+        given = {key: value for key, value in values.items() if value is not None}
+        if not given and not exclude:
+            return
+        self.check_overrides.update(given)
+        self.extra_exclude.extend(exclude)
+        self._settings = None
 
     @property
     def base_dir(self) -> Path:
@@ -57,11 +83,16 @@ class AppContext:
     def load_guides(self, given: list[Path] | None = None) -> list[Guide]:
         """Read and parse every guide; an unreadable one stops the command with exit 2."""
         guides = []
-        for path in self.guide_paths(given):
+        paths = self.guide_paths(given)
+        if paths.count(STDIN) > 1:
+            raise Fail("`-` (the guide on standard input) can be given once", ExitCode.USAGE)
+        limit = self.settings.check.max_guide_bytes
+        for path in paths:
             try:
-                guides.append(
-                    read_guide(path, self.settings.check.max_guide_bytes, name=display_name(path))
-                )
+                if path == STDIN:
+                    guides.append(read_guide_stream(sys.stdin.buffer, limit, STDIN_NAME))
+                else:
+                    guides.append(read_guide(path, limit, name=display_name(path)))
             except GuideError as error:
                 raise Fail(str(error), ExitCode.USAGE) from None
         return guides
@@ -79,8 +110,23 @@ class AppContext:
         return url
 
 
-def warn(message: str) -> None:
-    print(f"linkfresh: warning: {message}", file=sys.stderr)
+def read_ignore_file(folder: Path) -> list[str]:
+    """The patterns of `folder/.linkfreshignore` (none when there is no such file)."""
+    path = folder / IGNORE_FILENAME
+    if not path.is_file():
+        return []
+    try:
+        return parse_ignore_file(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise Fail(f"{path}: cannot read: {error}", ExitCode.USAGE) from None
+    except ValueError as error:
+        raise Fail(str(error), ExitCode.USAGE) from None
+
+
+def warn(message: str, app: AppContext | None = None) -> None:
+    """A warning on stderr, unless `-q` silenced warnings."""
+    if app is None or not app.quiet:
+        print(f"linkfresh: warning: {message}", file=sys.stderr)
 
 
 def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
@@ -88,7 +134,7 @@ def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
     parsed = app.load_guides(guides)
     for guide in parsed:
         for message in guide.warnings:
-            warn(message)
+            warn(message, app)
     return parsed
 
 

@@ -1,7 +1,12 @@
-"""Opening the configured database and taking the run lock, with errors as exit codes."""
+"""Opening the configured database and taking the run lock, with errors as exit codes.
+
+A database error, when opening or later, reaches the user as the driver's reason (e.g.
+"database is locked", "unable to open database file"), never with SQL or SQLAlchemy links.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
@@ -24,16 +29,49 @@ def _shown(url: str) -> str:
         return url
 
 
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+_DRIVER_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # "(sqlite3.OperationalError) ..."
+
+
+def database_error_message(error: BaseException) -> str:
+    """What went wrong with the database, in the driver's words: the first line of its
+    message, without the SQL statement, its parameters or "Background on this error at"."""
+    if isinstance(error, NoSuchModuleError | ImportError):
+        return f"no driver installed for this kind of database ({_first_line(error)})"
+    if isinstance(error, ArgumentError):
+        return "not a database URL (expected sqlite:///path.db or dialect+driver://...)"
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return _first_line(error.orig)
+    return _first_line(error)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error.args[0]) if error.args else str(error)
+    text = _DRIVER_PREFIX.sub("", _BACKGROUND.sub("", text.split("\n", 1)[0]))
+    return text.strip() or type(error).__name__
+
+
 @contextmanager
 def opened(app: AppContext) -> Iterator[Engine]:
-    """The configured database, created or upgraded as needed; bad ones exit 2."""
+    """The configured database, created or upgraded as needed; bad ones exit 2, and so
+    does a database error while it is in use (the message names the database)."""
     url = app.database_url()
     try:
         engine = open_database(url)
-    except (SchemaError, SQLAlchemyError, ArgumentError) as error:
+    except SchemaError as error:
         raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
+    except (SQLAlchemyError, ImportError) as error:
+        raise Fail(f"database {_shown(url)}: {database_error_message(error)}",
+                   ExitCode.USAGE) from None
+    except OSError as error:  # its folder cannot be made (a file is in the way, no rights)
+        where = f" ({error.filename})" if error.filename else ""
+        raise Fail(f"database {_shown(url)}: {error.strerror or error}{where}",
+                   ExitCode.USAGE) from None
     try:
         yield engine
+    except SQLAlchemyError as error:
+        raise Fail(f"database {_shown(url)}: {database_error_message(error)}",
+                   ExitCode.USAGE) from None
     finally:
         engine.dispose()
 
@@ -43,7 +81,10 @@ def existing(app: AppContext) -> Iterator[Engine | None]:
     """The configured database if it exists (None when its SQLite file is not there yet):
     for commands that only read, so that they never create an empty database."""
     url = app.database_url()
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise Fail(f"database {url}: {database_error_message(error)}", ExitCode.USAGE) from None
     is_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (
         None, "", ":memory:")
     if is_file and not Path(str(parsed.database)).exists():

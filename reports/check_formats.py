@@ -5,12 +5,13 @@ JUnit XML, and `fails`, which decides exit 1 for `--fail-on`. Renderers return `
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from linkfresh.collector.types import CheckResult, Link, LinkState
 from linkfresh.reports.check_model import CheckReport, LinkReport
 from linkfresh.reports.escape import clean_text, escape_text, md_code, md_url
+from linkfresh.reports.wording import plural
 
 # What each `--fail-on` word makes fatal. "broken" covers every failure that persisted
 # through the checker's retries (LinkState.is_failure): a dead host and a 5xx that never
@@ -78,7 +79,7 @@ def summary(report: CheckReport) -> str:
     counts = report.counts()
     order = (*PROBLEM_ORDER, LinkState.OK, LinkState.SKIPPED)
     parts = [f"{counts[state]} {state}" for state in order if counts.get(state)]
-    return f"{len(report.items)} links" + (f": {', '.join(parts)}" if parts else "")
+    return plural(len(report.items), "link") + (f": {', '.join(parts)}" if parts else "")
 
 
 def render_check_markdown(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> str:
@@ -115,12 +116,15 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_check_github(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> str:
+def render_check_github(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON, *,
+                        paths: Mapping[str, str] | None = None) -> str:
     """GitHub Actions workflow commands: one annotation per place a problem link is written.
 
     Failing states are `::error`, redirects `::notice`, the rest `::warning`; a plain summary
     line follows. Newlines in web text are escaped, so it can never start a command.
+    `paths` maps a guide's name to its path from the repository root (`file=` needs that).
     """
+    paths = paths or {}
     fatal = failing_states(fail_on)
     lines = []
     if report.network_down:
@@ -133,14 +137,15 @@ def render_check_github(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FA
         message = escape_data(f"{item.result.url} ({evidence(item.result)})")
         title = escape_property(_TITLES[state])
         for link in _places(item) or (None,):
-            where = (f"file={escape_property(link.guide)},line={link.line},"
+            where = (f"file={escape_property(paths.get(link.guide, link.guide))},line={link.line},"
                      if link is not None else "")
             lines.append(f"::{level} {where}title={title}::{message}")
     lines.append(f"linkfresh check: {summary(report)}")
     return "\n".join(lines) + "\n"
 
 
-def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> str:
+def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON, *,
+                       paths: Mapping[str, str] | None = None) -> str:
     """JUnit XML: a testsuite per guide, a testcase per place a link is written.
 
     Failing states become `<failure>` (or `<error>` for 5xx/timeouts); skipped links and
@@ -159,7 +164,7 @@ def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAI
         counts = dict.fromkeys(totals, 0)
         elapsed = 0.0
         for link, item in cases:
-            outcome = _testcase(suite, link, item, fatal)
+            outcome = _testcase(suite, link, item, fatal, paths or {})
             counts["tests"] += 1
             if outcome in counts:
                 counts[outcome] += 1
@@ -176,14 +181,14 @@ def render_check_junit(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAI
 
 
 def _testcase(suite: ET.Element, link: Link | None, item: LinkReport,
-              fatal: frozenset[LinkState]) -> str:
+              fatal: frozenset[LinkState], paths: Mapping[str, str]) -> str:
     """Add one testcase; returns its outcome: failures, errors, skipped or passed."""
     result = item.result
     case = ET.SubElement(suite, "testcase", name=_xml(
         f"line {link.line}: {result.url}" if link else result.url))
     case.set("classname", _xml(" > ".join(link.section) if link and link.section else "guide"))
     if link is not None:
-        case.set("file", _xml(link.guide))
+        case.set("file", _xml(paths.get(link.guide, link.guide)))
         case.set("line", str(link.line))
     case.set("time", f"{result.elapsed_ms / 1000:.3f}")
     message = _xml(evidence(result))

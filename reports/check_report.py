@@ -1,7 +1,7 @@
 """Rendering a `CheckReport` as text (for people) and JSON (for machines); both return `str`.
 
-JSON schema (CHECK_REPORT_SCHEMA_VERSION = 1), keys always present:
-  schema ("linkfresh.check"), schema_version, guides [str], started_at, finished_at (ISO 8601),
+JSON (docs/schemas/check.schema.json, CHECK_REPORT_SCHEMA_VERSION = 1), keys always present:
+  schema ("linkfresh.check"), schema_version, guides [str], started_at, finished_at (UTC, Z),
   network_down (bool), summary {total, ok, redirected, broken, error, timeout, unverified,
   skipped, parked, changed}, results [{url, state, status, final_url,
   chain [{url, status, location}], error, error_class, detail, elapsed_ms, checked_at, etag,
@@ -14,7 +14,6 @@ within a version; renaming or removing one bumps it.
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from rich.console import Console
@@ -22,7 +21,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.reports.check_formats import summary
 from linkfresh.reports.check_model import CHECK_REPORT_SCHEMA_VERSION, CheckReport, LinkReport
+from linkfresh.reports.json_document import json_document, utc_iso
+from linkfresh.reports.wording import plural
 
 UNREACHABLE_MESSAGE = "could not verify: network unreachable"
 # Most serious first: the order of the listing and of the summary table.
@@ -61,8 +63,9 @@ def _evidence(result: CheckResult) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
-def render_check_text(report: CheckReport, color: bool = False) -> str:
-    """Problems first (each with where it stands in the guide), then a summary table."""
+def render_check_text(report: CheckReport, color: bool = False, *, brief: bool = False) -> str:
+    """Problems first (each with where it stands in the guide), then a summary table;
+    `brief` (`-q`): the problems and one summary line, no table."""
     out = io.StringIO()
     console = Console(file=out, force_terminal=color, no_color=not color, width=120,
                       highlight=False, emoji=False)
@@ -83,14 +86,18 @@ def render_check_text(report: CheckReport, color: bool = False) -> str:
                 console.print(f"           at {escape(link.guide)}:{link.line}"
                               + (f" ({escape(where)})" if where else ""), soft_wrap=True)
     counts = report.counts()
+    elapsed = (report.finished_at - report.started_at).total_seconds()
+    guides = plural(len(report.guides), "guide")
+    if brief:
+        console.print(escape(f"{summary(report)} in {guides}, {elapsed:.1f} s"), soft_wrap=True)
+        return out.getvalue()
     table = Table(title="linkfresh check", show_footer=True)
     table.add_column("state", footer="total")
     table.add_column("links", justify="right", footer=str(sum(counts.values())))
     for state in STATE_ORDER:
         table.add_row(f"[{_STYLES[state]}]{state}[/]", str(counts.get(state, 0)))
     console.print(table)
-    elapsed = (report.finished_at - report.started_at).total_seconds()
-    console.print(f"{len(report.guides)} guide(s), {elapsed:.1f} s")
+    console.print(f"{guides}, {elapsed:.1f} s")
     return out.getvalue()
 
 
@@ -106,7 +113,7 @@ def _result_json(item: LinkReport) -> dict[str, Any]:
         "error_class": r.error_class,
         "detail": r.detail,
         "elapsed_ms": r.elapsed_ms,
-        "checked_at": r.checked_at.isoformat(),
+        "checked_at": utc_iso(r.checked_at),
         "etag": r.etag,
         "last_modified": r.last_modified,
         "title": r.title,
@@ -122,15 +129,12 @@ def _result_json(item: LinkReport) -> dict[str, Any]:
 def render_check_json(report: CheckReport) -> str:
     """The versioned JSON document described in this module's docstring."""
     counts = report.counts()
-    document = {
-        "schema": "linkfresh.check",
-        "schema_version": CHECK_REPORT_SCHEMA_VERSION,
+    return json_document("check", CHECK_REPORT_SCHEMA_VERSION, {
         "guides": list(report.guides),
-        "started_at": report.started_at.isoformat(),
-        "finished_at": report.finished_at.isoformat(),
+        "started_at": utc_iso(report.started_at),
+        "finished_at": utc_iso(report.finished_at),
         "network_down": report.network_down,
         "summary": {"total": len(report.items)}
         | {str(state): counts.get(state, 0) for state in LinkState},
         "results": [_result_json(item) for item in ordered_items(report)],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    })

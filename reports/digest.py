@@ -6,7 +6,6 @@ no clock, so the same inputs always give the same bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
     ChangedLink,
+    Coverage,
     Digest,
     FailedSource,
     FixedLink,
@@ -34,6 +34,7 @@ from linkfresh.reports.digest_model import (
     UpdateKind,
     whole_days,
 )
+from linkfresh.reports.json_document import json_document, plain_time
 
 __all__ = ["build_digest", "render_digest_json", "render_digest_markdown"]
 
@@ -70,6 +71,8 @@ def build_digest(
     list_cap: int = DEFAULT_LIST_CAP,
     max_authors: int = DEFAULT_MAX_AUTHORS,
     fix_command: str = DEFAULT_FIX_COMMAND,
+    coverage: Coverage | None = None,
+    guide_read_only: bool = False,
 ) -> Digest:
     """Sort, cap and count the period's findings into a `Digest`.
 
@@ -119,6 +122,8 @@ def build_digest(
         unlinked=tuple(sorted(unlinked, key=lambda item: (item.place, item.kind, item.text))),
         failed_sources=failed,
         changed=_cap(sorted(changed, key=_by_place), list_cap),
+        coverage=coverage,
+        guide_read_only=guide_read_only,
     )
 
 
@@ -211,22 +216,20 @@ def _topic_news(
 
 
 def render_digest_json(digest: Digest) -> str:
-    """The digest as JSON (schema `digest.schema`): raw values, times in UTC ISO 8601."""
-    return json.dumps(_plain(digest), indent=2, ensure_ascii=False) + "\n"
+    """The digest as JSON (docs/schemas/digest.schema.json): raw values, times in UTC."""
+    body = _plain(digest)
+    assert isinstance(body, dict)
+    version = body.pop("schema")
+    return json_document("digest", version, body)
 
 
 def _plain(value: object) -> object:
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, datetime):
-        return _utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
-        return value.isoformat()
+        return plain_time(value)
     if is_dataclass(value) and not isinstance(value, type):
-        plain = {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
-        if "schema" in plain:  # the version first, where a reader looks for it
-            plain = {"schema": plain.pop("schema"), **plain}
-        return plain
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value

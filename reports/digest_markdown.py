@@ -13,6 +13,7 @@ from linkfresh.reports.digest_model import (
     BrokenLink,
     Capped,
     ChangedLink,
+    Coverage,
     Digest,
     FailedSource,
     FixedLink,
@@ -28,6 +29,7 @@ from linkfresh.reports.digest_model import (
 )
 from linkfresh.reports.escape import escape_text, md_code, md_link, md_url
 
+COPY_GUIDE_COMMAND = "linkfresh init --copy-guide"
 TITLE_LIMIT = 140
 TEXT_LIMIT = 110
 PLACES_SHOWN = 3
@@ -52,6 +54,11 @@ def render_digest_markdown(digest: Digest) -> str:
     if digest.to_update:
         intro = (f"Apply them with {md_code(digest.fix_command)}; without `--write` it prints "
                  "the diff and changes nothing.")
+        if digest.guide_read_only:
+            intro = (f"The bundled guide is read-only: {md_code(COPY_GUIDE_COMMAND)} writes an "
+                     "editable copy and a `linkfresh.toml` that uses it; then apply them with "
+                     f"{md_code(digest.fix_command)} (without `--write` it prints the diff "
+                     "and changes nothing).")
         parts.append(_capped("To update", digest.to_update,
                              lambda item: _update(item, many_guides), intro))
     if digest.unverified:
@@ -81,8 +88,11 @@ def _headline(digest: Digest) -> str:
     guides = ", ".join(md_code(guide) for guide in digest.guides) or "no guide"
     label = "Guides" if len(digest.guides) > 1 else "Guide"
     period = f"{_moment(digest.period.start)} to {_moment(digest.period.end)} UTC"
+    checked: int | str = numbers.links_checked
+    if digest.coverage is not None and digest.coverage.network_down and not checked:
+        checked = "none (network down)"
     cells = [
-        ("Links checked", numbers.links_checked), ("Broken", numbers.broken),
+        ("Links checked", checked), ("Broken", numbers.broken),
         ("Newly broken", numbers.newly_broken), ("Fixed", numbers.fixed),
         ("To update", numbers.to_update), ("Unverified", numbers.unverified),
         ("New papers", numbers.new_papers), ("New posts", numbers.new_posts),
@@ -93,7 +103,31 @@ def _headline(digest: Digest) -> str:
         "|" + "---:|" * len(cells),
         "| " + " | ".join(str(value) for _, value in cells) + " |",
     ])
-    return f"# Link digest {digest.week}\n\n{label}: {guides} · {period}\n\n{table}"
+    note = _coverage_note(digest.coverage)
+    head = f"# Link digest {digest.week}\n\n{label}: {guides} · {period}\n\n{table}"
+    return head + (f"\n\n{note}" if note else "")
+
+
+def _coverage_note(coverage: Coverage | None) -> str:
+    """What did not run (or could not reach the web) in the period; "" when all ran."""
+    if coverage is None:
+        return ""
+    lines = []
+    if coverage.network_down and coverage.last_check_at is not None:
+        lines.append(f"> **The network was down** at the last check "
+                     f"({_moment(coverage.last_check_at)} UTC): no host could be reached, so "
+                     "no link was checked and none is marked broken; the lists below come "
+                     "from earlier checks.")
+        if coverage.collection_skipped:
+            lines.append("> Skipped: the collection of new papers and posts (it runs again "
+                         "once the network is back).")
+    elif coverage.checks == 0:
+        lines.append("> **No link check ran** in this period; the lists below come from "
+                     "earlier checks.")
+    if coverage.collections == 0 and not coverage.collection_skipped:
+        lines.append("> **No collection ran** in this period, so no new papers or posts "
+                     "are listed.")
+    return "\n>\n".join(lines)
 
 
 def _section(title: str, count: int, items: Sequence[str], intro: str = "") -> str:
@@ -126,7 +160,8 @@ def _where(places: Sequence[GuidePlace], many_guides: bool) -> str:
         section = f" ({escape_text(place.section[-1], limit=80)})" if place.section else ""
         shown.append(f"{guide}line {place.line}{section}")
     if len(places) > PLACES_SHOWN:
-        shown.append(f"and {len(places) - PLACES_SHOWN} more places")
+        more = len(places) - PLACES_SHOWN
+        shown.append(f"and {more} more {'place' if more == 1 else 'places'}")
     return "; ".join(shown) or "not in the guide any more"
 
 

@@ -230,11 +230,45 @@ class Capped(Generic[T]):
         return bool(self.items)
 
 
+NETWORK_DOWN = "network-down"  # a run's outcome when no host could be reached
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What ran in the period, so that a quiet digest is never taken for a healthy guide.
+
+    `last_check` / `last_collect` are the outcomes of the period's latest runs ("ok",
+    "network-down", "failed", "interrupted"); None: that stage did not run in the period.
+    """
+
+    checks: int = 0
+    last_check_at: datetime | None = None
+    last_check: str | None = None
+    collections: int = 0
+    last_collect_at: datetime | None = None
+    last_collect: str | None = None
+
+    @property
+    def network_down(self) -> bool:
+        """The period's last check reached no host: nothing was checked, none marked broken."""
+        return self.last_check == NETWORK_DOWN
+
+    @property
+    def collection_skipped(self) -> bool:
+        """The network was down and nothing was collected after that check."""
+        if not self.network_down:
+            return False
+        return (self.last_collect_at is None or self.last_check_at is None
+                or self.last_collect_at < self.last_check_at
+                or self.last_collect == NETWORK_DOWN)
+
+
 @dataclass(frozen=True, slots=True)
 class Digest:
     """Everything a digest says, in section order; sections may be empty (then not shown).
 
-    `fix_command` is the command that applies `to_update`.
+    `fix_command` is the command that applies `to_update`; `guide_read_only` says it cannot
+    apply to the guide as it is (the bundled one). `coverage` (None: not known) says what ran.
     """
 
     period: Period
@@ -251,6 +285,8 @@ class Digest:
     unlinked: tuple[UnlinkedResource, ...]
     failed_sources: tuple[FailedSource, ...]
     changed: Capped[ChangedLink] = Capped()
+    coverage: Coverage | None = None
+    guide_read_only: bool = False
     schema: int = DIGEST_SCHEMA_VERSION
 
 

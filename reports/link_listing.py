@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from linkfresh.collector.types import Link
+from linkfresh.reports.json_document import json_document
+from linkfresh.reports.wording import plural
 
 LINKS_SCHEMA_VERSION = 1
 SECTION_SEPARATOR = " > "
@@ -55,13 +56,12 @@ def render_links_text(entries: list[LinkEntry]) -> str:
             if place.written_url != entry.target:
                 lines.append(f"    written: {place.written_url}")
     total = sum(len(entry.places) for entry in entries)
-    lines.append(f"{len(entries)} links ({total} occurrences)")
+    lines.append(f"{plural(len(entries), 'link')} ({plural(total, 'occurrence')})")
     return "\n".join(lines) + "\n"
 
 
 def render_links_json(entries: list[LinkEntry]) -> str:
-    document = {
-        "schema": LINKS_SCHEMA_VERSION,
+    return json_document("links", LINKS_SCHEMA_VERSION, {
         "links": [
             {
                 "url": entry.url,
@@ -84,8 +84,7 @@ def render_links_json(entries: list[LinkEntry]) -> str:
             }
             for entry in entries
         ],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    })
 
 
 def render_links_tsv(entries: list[LinkEntry]) -> str:

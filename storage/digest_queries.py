@@ -27,6 +27,7 @@ from linkfresh.storage.models import (
     PostTopic,
     Resource,
     ResultRow,
+    RunRow,
     SourceRun,
     TopicRow,
 )
@@ -231,6 +232,27 @@ def failed_sources(db: Db, start: datetime, end: datetime) -> list[SourceFailure
 
 
 @dataclass(frozen=True, slots=True)
+class StageRun:
+    """One finished run of a stage in the period: what ran, when, how it ended."""
+
+    kind: str
+    started_at: datetime
+    outcome: str
+
+
+def stage_runs(db: Db, start: datetime, end: datetime) -> list[StageRun]:
+    """Finished check and collect runs that started in the period, oldest first: what the
+    digest's numbers rest on (an offline week checked nothing)."""
+    T = RunRow.__table__
+    with reading(db) as conn:
+        rows = conn.execute(select(T.c.kind, T.c.started_at, T.c.outcome)
+                            .where(T.c.kind.in_(("check", "collect")), T.c.outcome != "running",
+                                   T.c.started_at >= start, T.c.started_at < end)
+                            .order_by(T.c.started_at, T.c.id))
+        return [StageRun(row.kind, row.started_at, row.outcome) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
 class DigestData:
     """Everything the digest needs about one period, in one call."""
 
@@ -246,6 +268,7 @@ class DigestData:
     papers: dict[str, list[Paper]]
     posts: dict[str, list[Post]]
     failed_sources: list[SourceFailure]
+    runs: list[StageRun]
     changed: list[LinkChange] = field(default_factory=list)
 
 
@@ -254,4 +277,5 @@ def digest_data(db: Db, start: datetime, end: datetime) -> DigestData:
         start, end, links_checked(db, start, end), newly_broken(db, start, end),
         still_broken(db, start, end), fixed(db, start, end), unverified(db, end),
         flapping(db, end), permanent_redirects(db, end), new_papers(db, start, end),
-        new_posts(db, start, end), failed_sources(db, start, end), changed(db))
+        new_posts(db, start, end), failed_sources(db, start, end), stage_runs(db, start, end),
+        changed(db))

@@ -27,13 +27,16 @@ _PROXY_VARIABLES = (
     "all_proxy",
     "no_proxy",
 )
+# What a GitHub runner or a user's shell sets that changes linkfresh's output.
+_RUNNER_VARIABLES = ("GITHUB_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE", "NO_COLOR")
 
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No proxies and no LINKFRESH_* settings leak in from the machine running the tests."""
+    """No proxies, LINKFRESH_* settings or runner variables leak in from the machine running
+    the tests."""
     for name in list(os.environ):
-        if name in _PROXY_VARIABLES or name.startswith("LINKFRESH_"):
+        if name in _PROXY_VARIABLES + _RUNNER_VARIABLES or name.startswith("LINKFRESH_"):
             monkeypatch.delenv(name, raising=False)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from linkfresh.collector.check.netdown import network_down
@@ -10,6 +9,7 @@ from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkStat
 from linkfresh.commands.check import FailOn, exit_code
 from linkfresh.reports.check_report import render_check_json, render_check_text
 from linkfresh.stages.check import build_report
+from tests.schemas import valid_document
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -35,7 +35,7 @@ def sample() -> tuple[list[Link], list[CheckResult]]:
 def test_json_is_versioned_sorted_and_complete() -> None:
     links, results = sample()
     report = build_report(["g.md"], links, results, T0, T0)
-    document = json.loads(render_check_json(report))
+    document = valid_document(render_check_json(report), "check")
     assert document["schema"] == "linkfresh.check" and document["schema_version"] == 1
     assert document["summary"]["total"] == 2 and document["summary"]["broken"] == 1
     first, second = document["results"]

@@ -12,6 +12,7 @@ import pytest
 from linkfresh.cli import main
 from linkfresh.collector.web import client as http
 from tests.configs import write_config
+from tests.schemas import valid_document
 from tests.servers import LocalServer, Reply, closed_port, html_page
 
 NewServer = Callable[[], LocalServer]
@@ -52,7 +53,7 @@ def test_dead_link_exits_1_with_json(workdir: Path, new_server: NewServer, capsy
     name = guide(workdir, server.route("/alive", html_page("Alive")), dead)
     code, out, _ = run(["check", name, "--format", "json"], capsys)
     assert code == 1
-    document = json.loads(out)
+    document = valid_document(out, "check")
     assert document["schema_version"] == 1 and document["network_down"] is False
     assert document["summary"]["broken"] == 1 and document["summary"]["ok"] == 1
     [broken] = [r for r in document["results"] if r["state"] == "broken"]
@@ -95,7 +96,7 @@ def test_network_down_exits_3_and_marks_nothing_broken(workdir: Path, capsys) ->
     name = guide(workdir, *(f"http://{h}:{closed_port(h)}/x" for h in hosts))
     code, out, err = run(["check", name, "--format", "json"], capsys)
     assert code == 3 and "could not verify: network unreachable" in err
-    document = json.loads(out)
+    document = valid_document(out, "check")
     assert document["network_down"] is True
     assert document["summary"]["broken"] == 0
     assert document["summary"]["unverified"] == len(hosts)

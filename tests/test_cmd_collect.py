@@ -66,7 +66,7 @@ def test_first_run_stores_second_run_only_new(
     first = run_cli(capsys, "--config", str(config), "collect")
     assert first.code == 0, first
     assert "feed Blog: ok, 1 item" in first.out
-    assert "2 new papers, 1 new posts from 3 sources (0 failed)" in first.out
+    assert "2 new papers, 1 new post from 3 sources (0 failed)" in first.out
     # Three sources, and the arXiv searches for the bundled guide's papers named without a link.
     assert "arxiv suggestions: ok" in first.out
     assert counts(tmp_path) == (2, 1, 4)
@@ -78,7 +78,7 @@ def test_first_run_stores_second_run_only_new(
     feed.body = rss(items)
     second = run_cli(capsys, "--config", str(config), "collect")
     assert second.code == 0, second
-    assert "1 new papers, 1 new posts" in second.out
+    assert "1 new paper, 1 new post from" in second.out
     assert counts(tmp_path)[:2] == (3, 2)
     engine = open_database(f"sqlite:///{tmp_path / 'news.db'}")
     with Session(engine) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tomllib
@@ -15,6 +14,7 @@ from linkfresh.config.bundled import bundled_guide_path
 from linkfresh.config.loader import load_settings
 from linkfresh.context import AppContext, default_topics
 from tests.cli import run_cli
+from tests.schemas import valid_document
 
 GUIDE = bundled_guide_path().read_bytes()
 
@@ -51,8 +51,8 @@ def test_links_on_the_bundled_guide_by_default(
     monkeypatch.chdir(tmp_path)  # no linkfresh.toml here
     result = run_cli(capsys, "links", "--format", "json")
     assert result.code == 0
-    document = json.loads(result.out)
-    assert document["schema"] == 1
+    document = valid_document(result.out, "links")
+    assert document["schema"] == "linkfresh.links" and document["schema_version"] == 1
     assert len(document["links"]) == 10
     first = document["links"][0]
     assert first["target"] == "https://www.deeplearningbook.org/"
@@ -75,7 +75,7 @@ def test_duplicates_shown_once_with_all_places(
 ) -> None:
     path = tmp_path / "d.md"
     path.write_text("# A\n[x](https://x.example/)\n\n# B\n<https://X.example/>\n")
-    document = json.loads(run_cli(capsys, "links", str(path), "-f", "json").out)
+    document = valid_document(run_cli(capsys, "links", str(path), "-f", "json").out, "links")
     (entry,) = document["links"]
     assert [(p["line"], p["section"]) for p in entry["places"]] == [(2, ["A"]), (5, ["B"])]
 

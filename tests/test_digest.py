@@ -6,7 +6,6 @@ docs/example-digest.md are in test_digest_e2e.py.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +28,7 @@ from linkfresh.reports.digest_model import (
 from linkfresh.reports.escape import safe_url
 from tests.digest_seed import HOSTILE_PAPER_TITLE, HOSTILE_POST_TITLE, bundled_guide, seeded_week
 from tests.golden_files import GOLDEN, assert_golden
+from tests.schemas import valid_document
 
 START = datetime(2026, 11, 23, tzinfo=UTC)
 WEEK = Period(START, START + timedelta(days=7))
@@ -167,8 +167,9 @@ def test_several_guides_name_the_guide_in_places() -> None:
 
 
 def test_json_schema_and_types(week: Digest) -> None:
-    document = json.loads(render_digest_json(week))
-    assert next(iter(document)) == "schema" and document["schema"] == DIGEST_SCHEMA_VERSION
+    document = valid_document(render_digest_json(week), "digest")
+    assert list(document)[:2] == ["schema", "schema_version"]
+    assert document["schema_version"] == DIGEST_SCHEMA_VERSION
     assert document["week"] == "2026-W48"
     assert document["period"] == {"start": "2026-11-23T00:00:00Z", "end": "2026-11-30T00:00:00Z"}
     first = document["newly_broken"][0]

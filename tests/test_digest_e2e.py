@@ -28,6 +28,7 @@ from linkfresh.stages.check import check_stage
 from linkfresh.stages.digest import DigestFormat, digest_stage
 from linkfresh.storage.migrations import open_database
 from tests.golden_files import GOLDEN, assert_golden
+from tests.schemas import valid_document
 from tests.seeded_week import (
     CHECKS,
     END,
@@ -141,7 +142,7 @@ def test_sections_in_order(week: SeededWeek) -> None:
 
 
 def test_the_week_as_the_stages_recorded_it(week: SeededWeek) -> None:
-    digest = json.loads(week.display(week.json))
+    digest = valid_document(week.display(week.json), "digest")
     assert digest["headline"] == {
         "links_checked": 10, "broken": 2, "newly_broken": 1, "fixed": 1, "to_update": 10,
         "unverified": 1, "new_papers": 8, "new_posts": 5, "sources_failed": 1}

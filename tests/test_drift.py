@@ -18,6 +18,7 @@ from linkfresh.storage.migrations import open_database
 from linkfresh.storage.status import link_history
 from tests.cli import run_cli
 from tests.configs import write_config
+from tests.schemas import valid_document
 from tests.servers import LocalServer, Reply, html_page
 
 NewServer = Callable[[], LocalServer]
@@ -121,6 +122,7 @@ def test_drift_from_history_then_digest_then_accept(
     server.route("/login", html_page("Sign in", "<form><input type=password></form>"))
     server.route("/notes", html_page("Lecture notes on optimisation", "<p>Moved.</p>"))
     second = run_cli(capsys, "check", "guide.md", "--full", "--format", "json")
+    valid_document(second.out, "check")
     found = states(second.out)
     assert second.code == 0  # changed pages never fail a check by default
     assert found[course] == ("changed", "title changed: 'CS101: Neural Networks | Uni' → "
@@ -136,6 +138,10 @@ def test_drift_from_history_then_digest_then_accept(
     assert "was: CS101\\: Neural Networks \\| Uni" in section
     assert "now: Online Learning \\| Home" in section
     assert "## Newly broken" not in digest and "| 4 | 0 | 0 |" in digest  # 4 checked, 0 broken
+    as_json = run_cli(capsys, "digest", "--format", "json", "--output", "digest.json")
+    assert as_json.code == 0
+    changed = valid_document((workdir / "digest.json").read_text(), "digest")["changed"]
+    assert {item["url"] for item in changed["items"]} == {course, paper, notes}
 
     accepted = run_cli(capsys, "accept", course)
     assert accepted.code == 0 and "'Online Learning | Home' is its reference now" in accepted.out

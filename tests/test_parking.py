@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from linkfresh.collector.web.client import build_client
 from linkfresh.config.settings import CheckSettings
 from tests.cli import run_cli
 from tests.configs import write_config
+from tests.schemas import valid_document
 from tests.servers import LocalServer, Reply, Request, html_page
 
 FAST = CheckSettings(allow_private=True, connect_timeout=0.5, read_timeout=0.5, link_deadline=5,
@@ -125,7 +125,7 @@ def test_check_fails_on_a_parked_link_and_names_the_state(
     (tmp_path / "guide.md").write_text(f"# G\n\n- [post]({host.url('/post')})\n")
     outcome = run_cli(capsys, "check", "guide.md", "--no-db", "--format", "json")
     assert outcome.code == 1
-    document = json.loads(outcome.out)
+    document = valid_document(outcome.out, "check")
     assert document["summary"]["parked"] == 1
     assert document["results"][0]["state"] == "parked"
 

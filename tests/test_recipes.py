@@ -84,6 +84,21 @@ def test_check_workflow_fails_on_dead_links_with_annotations(
     assert not (tmp_path / "linkfresh.db").exists()  # --no-db: nothing to commit in CI
 
 
+def test_workflows_install_the_published_package() -> None:
+    for name in ("github-check.yml", "github-digest.yml"):
+        _, runs = _steps(name)
+        (install,) = [run for run in runs if run.startswith("pip install")]
+        assert shlex.split(install)[2].startswith("linkfresh>="), install  # PyPI, not git
+
+
+def test_action_workflow_uses_only_inputs_the_action_has() -> None:
+    action = yaml.safe_load((RECIPES.parent.parent / "action.yml").read_text())
+    workflow = yaml.safe_load((RECIPES / "github-action.yml").read_text())
+    steps = next(iter(workflow["jobs"].values()))["steps"]
+    (step,) = [step for step in steps if step.get("uses", "").startswith("linkfresh/linkfresh@")]
+    assert set(step["with"]) <= set(action["inputs"])
+
+
 def test_digest_workflow_writes_a_digest_to_commit(
     tmp_path: Path, new_server: Callable[[], LocalServer]
 ) -> None:

@@ -96,6 +96,8 @@ class Checker:
                                  body_bytes=body_bytes, max_redirects=settings.max_redirects,
                                  first_headers=first, anchors=anchors)
             requests += answer.requests
+            if answer.status in settings.accept:  # accepted (`--accept 429`): an answer, done
+                return answer, None, requests
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self.now())
             plan = retry_plan(answer.status, answer.failure, attempt, retries=settings.retries,
                               backoff=settings.backoff, dns_pause=settings.dns_retry_pause,

@@ -1,9 +1,11 @@
-"""Reading a guide file from disk: size and type checks, decoding, then `parse_guide`."""
+"""Reading a guide from disk (or a stream such as stdin): size and type checks, decoding,
+then `parse_guide`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from linkfresh.collector.guide.parse import parse_guide
 from linkfresh.collector.types import Guide
@@ -70,4 +72,22 @@ def read_guide(
     """Read, decode and parse a guide; warnings (encoding, front matter) ride on the Guide."""
     text, encoding, warnings = read_guide_text(path, max_bytes)
     guide = parse_guide(text, name or str(path))
+    return replace(guide, encoding=encoding, warnings=warnings + guide.warnings)
+
+
+def read_guide_stream(
+    stream: BinaryIO, max_bytes: int = DEFAULT_MAX_GUIDE_BYTES, name: str = "<stdin>"
+) -> Guide:
+    """Read a guide from `stream` (standard input for `-`) with the same checks as a file."""
+    try:
+        data = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise GuideError(f"{name}: cannot read: {error.strerror or error}") from error
+    if len(data) > max_bytes:
+        raise GuideError(f"{name}: over the {max_bytes / 1048576:.0f} MiB limit for a guide "
+                         "(check.max_guide_bytes)")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise GuideError(f"{name}: looks like binary data (NUL bytes), not a markdown guide")
+    text, encoding, warnings = decode_guide(data, name)
+    guide = parse_guide(text, name)
     return replace(guide, encoding=encoding, warnings=warnings + guide.warnings)

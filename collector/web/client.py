@@ -1,5 +1,6 @@
-"""The one place an httpx client is built: limits, timeouts, user agent, per-host headers,
-the private-address guard on every connection, and a capped, gzip-bomb-safe body reader.
+"""The one place an httpx client is built: limits, timeouts, user agent, per-host headers
+(and the GitHub token, to GitHub's hosts only), the private-address guard on every
+connection, and a capped, gzip-bomb-safe body reader.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ KEEPALIVE_EXPIRY = 30.0
 RAW_CHUNK = 16 * 1024
 # Origins whose pools (and idle keep-alive connections) are kept; more wait to be closed.
 MIN_POOLS = 64
+# The hosts a GitHub token is sent to (over https only): its rate limits are per token there.
+GITHUB_TOKEN_HOSTS = frozenset({"github.com", "api.github.com", "raw.githubusercontent.com"})
 
 
 class BlockedURL(httpx.TransportError):
@@ -154,13 +157,13 @@ class _OriginPools:
 
     def __init__(
         self, *, per_origin: int, max_pools: int, keepalive_expiry: float,
-        backend: httpcore.AsyncNetworkBackend,
+        backend: httpcore.AsyncNetworkBackend, ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._per_origin = per_origin
         self._max_pools = max_pools
         self._keepalive_expiry = keepalive_expiry
         self._backend = backend
-        self._ssl_context: ssl.SSLContext | None = None
+        self._ssl_context: ssl.SSLContext | None = ssl_context
         self._pools: OrderedDict[tuple[bytes, bytes, int | None], _Pool] = OrderedDict()
         self._closing: set[asyncio.Future[None]] = set()
 
@@ -252,7 +255,8 @@ class _Released:
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over per-origin pools on the guarded backend."""
 
-    def __init__(self, limits: httpx.Limits, backend: _GuardedBackend, max_pools: int) -> None:
+    def __init__(self, limits: httpx.Limits, backend: _GuardedBackend, max_pools: int,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         # Not calling super().__init__: it would only build a pool (and an SSL context) that
         # is replaced here; httpx has no public hook for a network backend, `_pool` is its
         # only state.
@@ -261,6 +265,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             max_pools=max_pools,
             keepalive_expiry=limits.keepalive_expiry or KEEPALIVE_EXPIRY,
             backend=backend,
+            ssl_context=ssl_context,
         )
 
 
@@ -275,19 +280,42 @@ def host_headers(host: str, overrides: Mapping[str, Mapping[str, str]]) -> dict[
     return merged
 
 
+def token_headers(scheme: str, host: str, token: str | None) -> dict[str, str]:
+    """`Authorization` for a GitHub token: only to GITHUB_TOKEN_HOSTS, only over https.
+
+    Every redirect hop is a request of its own, so a hop that leaves GitHub goes without it.
+    """
+    host = host.lower().rstrip(".")
+    if not token or scheme.lower() != "https" or host not in GITHUB_TOKEN_HOSTS:
+        return {}
+    return {"Authorization": f"Bearer {token}"}
+
+
+def request_headers(url: httpx.URL, overrides: Mapping[str, Mapping[str, str]],
+                    github_token: str | None) -> dict[str, str]:
+    """The extra headers of one request: the GitHub token where it belongs, then the
+    configured per-host headers (an `Authorization` configured for the host wins)."""
+    return {**token_headers(url.scheme, url.host, github_token),
+            **host_headers(url.host, overrides)}
+
+
 def build_client(
     settings: CheckSettings,
     *,
     default_user_agent: str,
     resolver: Resolver | None = None,
     follow_redirects: bool = False,
+    github_token: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """Build the pooled async client every outside-world fetch uses.
 
     `settings.user_agent` wins over `default_user_agent` (the application passes
     `linkfresh/<version> (+<project url>)`; `collector` cannot import it). Every connection,
     redirect hops included, is resolved and vetted unless `settings.allow_private`.
-    `resolver` replaces DNS (tests map names to loopback or make every lookup fail).
+    `resolver` replaces DNS (tests map names to loopback or make every lookup fail), and
+    `ssl_context` the trust store (tests trust their own CA). `github_token` is sent to
+    GitHub's hosts only (`token_headers`).
     Environment proxies are ignored: a proxy would resolve names where the guard cannot see.
     """
     # Per origin: the checker holds at most `per_host` requests to a host at once; other
@@ -306,11 +334,12 @@ def build_client(
     overrides = settings.headers
 
     async def add_host_headers(request: httpx.Request) -> None:
-        request.headers.update(host_headers(request.url.host, overrides))
+        request.headers.update(request_headers(request.url, overrides, github_token))
 
     return httpx.AsyncClient(
         transport=_GuardedTransport(limits, _GuardedBackend(settings.allow_private, resolver),
-                                     max_pools=max(MIN_POOLS, settings.concurrency)),
+                                     max_pools=max(MIN_POOLS, settings.concurrency),
+                                     ssl_context=ssl_context),
         timeout=timeout,
         headers={
             "User-Agent": settings.user_agent or default_user_agent,
@@ -320,7 +349,7 @@ def build_client(
         },
         follow_redirects=follow_redirects,
         max_redirects=settings.max_redirects,
-        event_hooks={"request": [add_host_headers]} if overrides else None,
+        event_hooks={"request": [add_host_headers]} if overrides or github_token else None,
         trust_env=False,
     )
 

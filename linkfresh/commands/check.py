@@ -7,8 +7,9 @@ stateless check of every link. The work itself is `stages.check.check_stage` /
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,17 @@ import typer
 from linkfresh.collector.check.checker import Progress
 from linkfresh.collector.check.netdown import UNREACHABLE
 from linkfresh.commands.guide import GuidesArgument
-from linkfresh.context import AppContext, write_atomically
+from linkfresh.commands.options import (
+    Accept,
+    Exclude,
+    Json,
+    MaxConcurrency,
+    NoProgress,
+    Quiet,
+    Timeout,
+    check_flags,
+)
+from linkfresh.context import AppContext, warn, write_atomically
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.reports.check_formats import (
     fails,
@@ -30,6 +41,7 @@ from linkfresh.reports.check_formats import (
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.reports.check_report import render_check_json, render_check_text
 from linkfresh.stages.check_stateless import check_once
+from linkfresh.terminal import color_enabled, progress_enabled
 
 
 class CheckFormat(StrEnum):
@@ -55,33 +67,39 @@ def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCod
 
 
 def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Collection[str],
-                 *, color: bool = False) -> str:
-    """The report in the chosen format (pure)."""
+                 *, color: bool = False, quiet: int = 0,
+                 paths: Mapping[str, str] | None = None) -> str:
+    """The report in the chosen format (pure). `paths` renames guides in annotations and
+    JUnit `file` attributes (repository-relative, as CI needs); `quiet` trims the text."""
     match output_format:
         case CheckFormat.TEXT:
-            return render_check_text(report, color=color)
+            return "" if quiet > 1 else render_check_text(report, color=color, brief=bool(quiet))
         case CheckFormat.MARKDOWN:
             return render_check_markdown(report, fail_on)
         case CheckFormat.JSON:
             return render_check_json(report)
         case CheckFormat.GITHUB:
-            return render_check_github(report, fail_on)
+            return render_check_github(report, fail_on, paths=paths)
         case CheckFormat.JUNIT:
-            return render_check_junit(report, fail_on)
+            return render_check_junit(report, fail_on, paths=paths)
 
 
 def check(
     ctx: typer.Context,
     guides: GuidesArgument = None,
     output_format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+        CheckFormat, typer.Option("--format", "-f", metavar="[text|markdown|json|github|junit]",
+                                  help="Output format.")
     ] = CheckFormat.TEXT,
+    as_json: Json = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here, not stdout.")
+        Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                  help="Write the report here, not stdout.")
     ] = None,
     fail_on: Annotated[
         list[FailOn] | None,
-        typer.Option("--fail-on", help="What makes the exit code 1 (repeatable). "
+        typer.Option("--fail-on", metavar="[broken|unverified|redirect]",
+                     help="What makes the exit code 1 (repeatable). "
                      "Default: the check.fail_on setting (broken)."),
     ] = None,
     no_db: Annotated[
@@ -90,16 +108,46 @@ def check(
     full: Annotated[
         bool, typer.Option("--full", help="Check every link, even those checked ok recently.")
     ] = False,
+    exclude: Exclude = None,
+    accept: Accept = None,
+    timeout: Timeout = None,
+    max_concurrency: MaxConcurrency = None,
+    quiet: Quiet = 0,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Check every link now; exit 0 ok, 1 dead links, 2 bad input, 3 network down."""
+    """Check every link now; exit 0 ok, 1 dead links, 2 bad input, 3 network down.
+
+    A GUIDE of `-` is read from standard input. Under GitHub Actions the markdown report is
+    also appended to the job summary ($GITHUB_STEP_SUMMARY).
+    """
     app: AppContext = ctx.obj
+    app.quiet += quiet
+    app.progress = app.progress and not no_progress
+    app.override_check(**check_flags(exclude=exclude, accept=accept, timeout=timeout,
+                                     max_concurrency=max_concurrency))
+    if as_json:
+        output_format = CheckFormat.JSON
     kinds = list(fail_on) if fail_on else [FailOn(k) for k in app.settings.check.fail_on]
     if no_db and FailOn.CHANGED in kinds:
         print("linkfresh: warning: --no-db keeps no history, so no page counts as changed",
               file=sys.stderr)
+    names = [str(kind) for kind in kinds]
     report = _checked(app, guides, no_db=no_db, full=full)
-    color = output is None and sys.stdout.isatty()
-    text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)
+    color = output is None and color_enabled(sys.stdout)
+    paths = None
+    if output_format in (CheckFormat.GITHUB, CheckFormat.JUNIT):  # file= for CI reporters
+        from linkfresh.github import annotation_paths, repository_root
+
+        cwd = Path.cwd()
+        paths = annotation_paths(report.guides, cwd, repository_root(cwd))
+    text = render_check(report, output_format, names, color=color, quiet=app.quiet, paths=paths)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        from linkfresh.github import append_step_summary
+
+        try:
+            append_step_summary(render_check_markdown(report, names))
+        except OSError as error:
+            warn(f"cannot append to the job summary: {error}", app)
     if output is not None:
         write_atomically(output, text.encode("utf-8"))
     else:
@@ -112,7 +160,7 @@ def check(
 
 
 def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: bool) -> CheckReport:
-    with progress_bar("checking") as progress:
+    with progress_bar("checking", app) as progress:
         if no_db:
             return check_once(app, guides, progress=progress)
         # Imported here: storage (sqlalchemy, sqlmodel) costs ~0.4 s that --no-db never needs.
@@ -124,9 +172,10 @@ def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: b
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Progress | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise (CI logs)."""
-    if not sys.stderr.isatty():
+def progress_bar(label: str, app: AppContext) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise (CI logs), nor
+    with `-q` or `--no-progress`."""
+    if not progress_enabled(sys.stderr, progress=app.progress, quiet=app.quiet):
         yield None
         return
     from rich.console import Console

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from linkfresh.commands.options import Quiet
 from linkfresh.context import AppContext
 from linkfresh.daemon import Daemon, JobInfo
 from linkfresh.stages.cycle import STAGES, Cycle
@@ -37,7 +38,8 @@ def configure_logging(verbose: int, log_file: Path | None = None, *, default: in
         logging.getLogger("apscheduler").setLevel(logging.INFO)
 
 
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log each stage.")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False,
+                                      help="Log each stage.")]
 
 
 def run(
@@ -46,14 +48,17 @@ def run(
     full: Annotated[bool, typer.Option("--full", help="Check every link, not only due ones.")]
     = False,
     verbose: Verbose = 0,
+    quiet: Quiet = 0,
 ) -> None:
     """One cycle for cron: check, collect and digest, each when its schedule says it is due.
 
     Safe to run every hour. Exit 0 ok, 1 links confirmed broken, 2 bad config or input,
-    3 network down, 4 another run holds the lock.
+    3 network down, 4 another run holds the lock. With -q only errors are logged.
     """
     app: AppContext = ctx.obj
-    configure_logging(app.verbose + verbose, default=logging.WARNING)
+    app.quiet += quiet
+    configure_logging(app.verbose + verbose,
+                      default=logging.ERROR if app.quiet else logging.WARNING)
     with opened(app) as engine:
         result = Cycle(app, engine).run_due(every=every, full=full)
     if result.exit_code:
@@ -62,7 +67,8 @@ def run(
 
 def serve(
     ctx: typer.Context,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Log here, not stderr.")]
+    log_file: Annotated[Path | None, typer.Option("--log-file", metavar="FILE",
+                                                   help="Log here, not stderr.")]
     = None,
     verbose: Verbose = 0,
 ) -> None:

@@ -4,23 +4,36 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import socket
 import sys
 from datetime import UTC, datetime, timedelta
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from linkfresh.commands.options import Json
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.reports.json_document import json_document, plain_time
+from linkfresh.reports.wording import plural
 from linkfresh.storage.lock import LockInfo, current_holder, holder_alive, pid_alive, release
 from linkfresh.storage.stage_clock import read_heartbeat
 from linkfresh.storage.status import link_history, status_summary
 from linkfresh.storage.values import LinkHistory, StatusSummary
 from linkfresh.store import existing
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+STATUS_SCHEMA_VERSION = 1
+HISTORY_SCHEMA_VERSION = 1
+
+
+class StatusFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+FormatOption = Annotated[StatusFormat, typer.Option(
+    "--format", "-f", metavar="[text|json]", help="Output format.")]
 
 
 def _when(moment: datetime | None) -> str:
@@ -34,13 +47,14 @@ def _ago(delta: timedelta) -> str:
 
 def render_status(summary: StatusSummary, now: datetime) -> str:
     lines = ["Guides:"]
-    lines += [f"  {g.name}: {g.active_links} links in the guide, {g.retired_links} retired, "
+    lines += [f"  {g.name}: {plural(g.active_links, 'link')} in the guide, "
+              f"{g.retired_links} retired, "
               f"synced {_when(g.synced_at)}" for g in summary.guides] or ["  (none synced yet)"]
     lines.append("Links by state:")
     lines += [f"  {verdict:<11} {count}" for verdict, count in summary.verdicts.items()] or [
         "  (none)"]
     if summary.due_now:
-        lines.append(f"Due now: {summary.due_now} links")
+        lines.append(f"Due now: {plural(summary.due_now, 'link')}")
     else:
         lines.append(f"Due now: none; next at {_when(summary.next_due_at)}")
     lines.append("Last runs:")
@@ -72,7 +86,7 @@ def render_daemon(beat: dict[str, Any] | None) -> str:
 def render_history(history: LinkHistory, now: datetime) -> str:
     lines = [history.url, f"  state: {history.verdict} since {_when(history.since)}"]
     if history.failures:
-        lines.append(f"  failing: {history.failures} checks in a row since "
+        lines.append(f"  failing: {plural(history.failures, 'check')} in a row since "
                      f"{_when(history.failing_since)}")
     lines.append(f"  last checked: {_when(history.last_checked)}, "
                  f"last ok: {_when(history.last_ok)}")
@@ -95,38 +109,63 @@ def render_history(history: LinkHistory, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _json(value: Any) -> str:
-    def default(obj: Any) -> Any:
-        if isinstance(obj, datetime):
-            return obj.isoformat()
-        if isinstance(obj, timedelta):
-            return obj.total_seconds()
-        raise TypeError(type(obj).__name__)
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples, enums and times as JSON values (times in UTC, `Z`)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    return plain_time(value)
 
-    return json.dumps(dataclasses.asdict(value), default=default, indent=2, sort_keys=True) + "\n"
+
+def render_status_json(summary: StatusSummary, beat: dict[str, Any] | None) -> str:
+    """`status --json` (docs/schemas/status.schema.json): the summary and the daemon."""
+    daemon = None
+    if beat is not None:
+        pid = int(beat.get("pid", 0))
+        daemon = {**_plain(beat), "running": pid_alive(pid)}
+    return json_document("status", STATUS_SCHEMA_VERSION, {**_plain(summary), "daemon": daemon})
 
 
-def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def render_history_json(history: LinkHistory) -> str:
+    """`history URL --json` (docs/schemas/history.schema.json)."""
+    return json_document("history", HISTORY_SCHEMA_VERSION, _plain(history))
+
+
+def status(ctx: typer.Context, output_format: FormatOption = StatusFormat.TEXT,
+           as_json: Json = False) -> None:
     """Show the last runs, how many links are in each state, and what is due next."""
     app: AppContext = ctx.obj
     now = datetime.now(UTC)
+    as_json = as_json or output_format is StatusFormat.JSON
     with existing(app) as engine:
-        if engine is None:
+        if engine is None and not as_json:
             print(f"no database yet at {app.database_url()}; `linkfresh check` creates it")
             return
-        recheck = timedelta(hours=app.settings.check.recheck_after_hours)
-        summary = status_summary(engine, now, recheck)
-        beat = read_heartbeat(engine)
+        if engine is None:  # JSON readers get a document either way: nothing known yet
+            summary, beat = StatusSummary((), {}, (), 0, None, None), None
+        else:
+            recheck = timedelta(hours=app.settings.check.recheck_after_hours)
+            summary = status_summary(engine, now, recheck)
+            beat = read_heartbeat(engine)
     if as_json:
-        sys.stdout.write(_json(summary))
+        sys.stdout.write(render_status_json(summary, beat))
     else:
         sys.stdout.write(render_status(summary, now) + render_daemon(beat))
 
 
 def history(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(help="The link (normalised, as written, or its target).")],
-    as_json: JsonOption = False,
+    url: Annotated[str, typer.Argument(
+        metavar="URL", help="The link (normalised, as written, or its target).")],
+    output_format: FormatOption = StatusFormat.TEXT,
+    as_json: Json = False,
 ) -> None:
     """Show one link's states over time and where it stands in the guide."""
     app: AppContext = ctx.obj
@@ -136,7 +175,8 @@ def history(
     if found is None:
         raise Fail(f"{url}: not in the database (has `linkfresh check` run on a guide "
                    "that contains it?)", ExitCode.USAGE)
-    sys.stdout.write(_json(found) if as_json else render_history(found, now))
+    as_json = as_json or output_format is StatusFormat.JSON
+    sys.stdout.write(render_history_json(found) if as_json else render_history(found, now))
 
 
 def _holder_text(holder: LockInfo) -> str:

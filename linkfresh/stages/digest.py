@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from linkfresh.collector.types import Guide
-from linkfresh.context import AppContext, load_and_warn, write_atomically
+from linkfresh.context import AppContext, is_bundled, load_and_warn, write_atomically
 from linkfresh.exitcodes import Fail
 from linkfresh.stages.collect import configured_feeds, configured_topics
 from linkfresh.stages.digest_build import (
@@ -43,8 +43,10 @@ def digest_stage(
         topics = [topic.name for topic in configured_topics(app, guides)]
         snapshots, matches = _broken_link_help(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
+        read_only = all(is_bundled(path) for path in app.guide_paths(None))
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
-                             snapshots=snapshots, matches=matches, feed_urls=feed_urls)
+                             snapshots=snapshots, matches=matches, feed_urls=feed_urls,
+                             read_only=read_only)
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
         if (files.path.exists() and not force
                 and files.path.read_text(encoding="utf-8") != files.text):

@@ -17,6 +17,7 @@ from linkfresh.reports.digest import build_digest, render_digest_json, render_di
 from linkfresh.reports.digest_model import (
     BrokenLink,
     ChangedLink,
+    Coverage,
     Digest,
     FailedSource,
     FixedLink,
@@ -31,7 +32,7 @@ from linkfresh.reports.digest_model import (
     describe,
     unlinked_resources,
 )
-from linkfresh.storage.digest_queries import DigestData
+from linkfresh.storage.digest_queries import DigestData, StageRun
 from linkfresh.storage.values import LinkChange, LinkIssue, SourceFailure
 
 Snapshots = Mapping[str, tuple[str, date | None]]  # url -> (snapshot url, captured on)
@@ -182,8 +183,10 @@ def make_digest(
     snapshots: Snapshots | None = None,
     matches: Matches | None = None,
     feed_urls: Mapping[str, str] | None = None,
+    read_only: bool = False,
 ) -> Digest:
-    """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
+    """The digest for `data`'s period (pure: `now` is the period's end, for same bytes).
+    `read_only`: the guide cannot be fixed in place (the bundled one)."""
     snapshots, matches = snapshots or {}, matches or {}
     redirects = [update for issue in data.redirects if (update := redirect_update(issue))]
     unlinked = [
@@ -209,6 +212,24 @@ def make_digest(
         failed_sources=failed_sources(data.failed_sources, feed_urls),
         changed=[changed_link(change) for change in data.changed],
         per_topic=per_topic,
+        coverage=coverage(data.runs),
+        guide_read_only=read_only,
+    )
+
+
+def coverage(runs: Sequence[StageRun]) -> Coverage:
+    """How many checks and collections ran in the period, and how the last of each ended."""
+    checks = [run for run in runs if run.kind == "check"]
+    collects = [run for run in runs if run.kind == "collect"]
+    last_check = checks[-1] if checks else None
+    last_collect = collects[-1] if collects else None
+    return Coverage(
+        checks=len(checks),
+        last_check_at=last_check.started_at if last_check else None,
+        last_check=last_check.outcome if last_check else None,
+        collections=len(collects),
+        last_collect_at=last_collect.started_at if last_collect else None,
+        last_collect=last_collect.outcome if last_collect else None,
     )
 
 
