@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.failures import os_failure, storage_failure
 from linkfresh.storage.lock import LockHeld, run_lock
 from linkfresh.storage.migrations import SchemaError, open_database
 
@@ -24,13 +25,29 @@ def _shown(url: str) -> str:
         return url
 
 
+def missing_driver(url: str, error: ImportError) -> str:
+    """The message for a database URL whose driver is not installed, with the fix."""
+    backend = make_url(url).get_backend_name()
+    module = error.name or str(error)
+    fix = ("pip install 'linkfresh[postgres]'" if backend == "postgresql"
+           else f"install the Python package that provides {module!r}")
+    return (f"database = {_shown(url)!r}: the {backend} driver ({module}) is not installed; "
+            f"{fix}")
+
+
 @contextmanager
 def opened(app: AppContext) -> Iterator[Engine]:
     """The configured database, created or upgraded as needed; bad ones exit 2."""
     url = app.database_url()
     try:
         engine = open_database(url)
+    except ImportError as error:  # SQLAlchemy imports the driver when the engine is built
+        raise Fail(missing_driver(url, error), ExitCode.USAGE) from None
+    except OSError as error:  # the SQLite file's folder cannot be created
+        raise os_failure(error, f"database {_shown(url)}") from None
     except (SchemaError, SQLAlchemyError, ArgumentError) as error:
+        if storage_failure(error):
+            raise
         raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
     try:
         yield engine

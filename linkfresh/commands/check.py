@@ -19,7 +19,7 @@ import typer
 from linkfresh.collector.check.checker import Progress
 from linkfresh.collector.check.netdown import UNREACHABLE
 from linkfresh.commands.guide import GuidesArgument
-from linkfresh.context import AppContext, write_atomically
+from linkfresh.context import AppContext, check_writable, write_atomically
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.reports.check_formats import (
     fails,
@@ -93,11 +93,13 @@ def check(
     """Check every link now; exit 0 ok, 1 dead links, 2 bad input, 3 network down."""
     app: AppContext = ctx.obj
     kinds = list(fail_on) if fail_on else [FailOn(k) for k in app.settings.check.fail_on]
+    if output is not None:
+        check_writable(output, "--output")  # before the check: its report must not be lost
     report = _checked(app, guides, no_db=no_db, full=full)
     color = output is None and sys.stdout.isatty()
     text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)
     if output is not None:
-        write_atomically(output, text.encode("utf-8"))
+        write_atomically(output, text.encode("utf-8"), "--output")
     else:
         sys.stdout.write(text)
     code = exit_code(report, kinds)

@@ -107,7 +107,7 @@ def fix(
             continue
         if is_bundled(path):
             raise Fail(f"{name} is the bundled guide and is read-only; copy it and fix the copy")
-        write_atomically(path, fixed.encode(encoding))
+        write_atomically(path, fixed.encode(encoding), "guide")
         print(f"{name}: rewrote wrapper links", file=sys.stderr)
     if check and changed and not write:
         raise typer.Exit(ExitCode.DEAD_LINKS)
@@ -153,5 +153,5 @@ def init(
             names.append(str(path.resolve().relative_to(base)))
         except ValueError:
             names.append(str(path.resolve()))
-    output.write_text(starter_config(names, topics, feeds), encoding="utf-8")
+    write_atomically(output, starter_config(names, topics, feeds).encode("utf-8"), "--output")
     print(f"wrote {output} ({len(topics)} topics, {len(feeds)} feeds)", file=sys.stderr)
