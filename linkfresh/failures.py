@@ -28,18 +28,31 @@ def os_failure(error: OSError, what: str) -> Fail:
 
 def storage_failure(error: BaseException) -> Fail | None:
     """The one line and exit 6 for a disk that is full or failing, else None."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
-    for cause in chain:
+    for cause in _causes(error):
         if isinstance(cause, OSError) and cause.errno in DISK_ERRNOS:
             where = f"cannot write {cause.filename}" if cause.filename else "cannot write"
             return Fail(f"{where}: {cause.strerror or cause}", ExitCode.STORAGE)
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_DISK:
-            return Fail(f"the database could not be written: {cause}", ExitCode.STORAGE)
+            return Fail(f"the database could not be written: {cause} (is its disk full or "
+                        "failing?)", ExitCode.STORAGE)
     return None
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error`, what caused it (SQLAlchemy's `orig`, `__cause__`, `__context__`) and, for an
+    exception group (a task group's), every exception in it, each once."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        todo.extend(cause for cause in (getattr(current, "orig", None), current.__cause__,
+                                        current.__context__) if isinstance(cause, BaseException))
+    return seen
 
 
 def crash_report(error: BaseException, folder: str | None = None) -> str:

@@ -62,8 +62,9 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
         _unmount(folder)
 
 
-def fill(folder: Path, name: str = "filler") -> Path:
-    """Write zeros into `folder/name` until the file system is full; returns the file."""
+def fill(folder: Path, name: str = "filler", *, leave: int = 0) -> Path:
+    """Write zeros into `folder/name` until the file system is full, then give `leave`
+    bytes back (room for a run to start and then run out); returns the file."""
     path = folder / name
     with path.open("ab") as handle:
         try:
@@ -80,4 +81,6 @@ def fill(folder: Path, name: str = "filler") -> Path:
                     handle.write(b"\0" * size)
             except OSError:
                 continue
+    if leave:
+        os.truncate(path, max(0, path.stat().st_size - leave))
     return path
