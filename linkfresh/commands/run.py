@@ -116,4 +116,9 @@ def serve(
             last_done=lambda stage: last_done(engine, stage),
             heartbeat=beat,
         )
-        daemon.serve()
+        if not daemon.serve():
+            # A stage is stuck past the grace period (a source that never answers): the
+            # process ends anyway, as promised to systemd; its run is marked interrupted and
+            # its lock taken over by the next run, as after a kill.
+            logging.shutdown()
+            os._exit(0)
