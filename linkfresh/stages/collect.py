@@ -245,7 +245,7 @@ def collect_stage(
     plan = plan_collect(app, topics or (), sources or (), parsed=parsed)
     last_seen = {t.name: last_seen_paper(engine, t.name) for t in plan.arxiv_topics}
     feed_states = load_feed_states(engine)
-    arxiv_client = build_arxiv_client(settings.arxiv, USER_AGENT)
+    arxiv_client = build_arxiv_client(settings.arxiv, USER_AGENT, settings.check)
 
     async def pull() -> CollectOutcome:
         async with http_client(settings.check) as client:
