@@ -114,7 +114,7 @@ def refused() -> str:
     return f"http://127.0.0.1:{closed_port()}/gone"
 
 
-@FUZZ
+@settings(FUZZ, max_examples=25)  # two CLI checks per example, one with a database
 @given(lines=st.lists(link_lines, max_size=6))
 def test_arbitrary_guides_check_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LocalServer, refused: str,
