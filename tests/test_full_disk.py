@@ -76,3 +76,18 @@ def test_a_full_database_disk(
         integrity, runs, locks = state(data / "lf.db")
     assert integrity == "ok" and locks == 0
     assert runs == [("check", "ok"), ("check", "failed")]
+
+
+def test_a_check_report_onto_a_full_disk_goes_to_stdout_instead(
+    tmp_path: Path, new_server: NewServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    guide(tmp_path, new_server(), 2)
+    write_config(tmp_path, guides=["guide.md"])
+    monkeypatch.chdir(tmp_path)
+    with small_disk(tmp_path / "out", "64k") as out:
+        fill(out)
+        outcome = run_cli(capsys, "check", "--no-db", "-o", str(out / "report.txt"))
+    one_line(outcome)
+    assert str(tmp_path / "out" / "report.txt") in outcome.err
+    assert "/disk/0" in outcome.out and "/disk/1" in outcome.out

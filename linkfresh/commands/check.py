@@ -99,7 +99,11 @@ def check(
     color = output is None and sys.stdout.isatty()
     text = render_check(report, output_format, [str(kind) for kind in kinds], color=color)
     if output is not None:
-        write_atomically(output, text.encode("utf-8"), "--output")
+        try:
+            write_atomically(output, text.encode("utf-8"), "--output")
+        except Fail:
+            sys.stdout.write(text)  # the finished report is not lost: stdout has it instead
+            raise
     else:
         sys.stdout.write(text)
     code = exit_code(report, kinds)
