@@ -87,7 +87,7 @@ def test_a_check_report_onto_a_full_disk_goes_to_stdout_instead(
     monkeypatch.chdir(tmp_path)
     with small_disk(tmp_path / "out", "64k") as out:
         fill(out)
-        outcome = run_cli(capsys, "check", "--no-db", "-o", str(out / "report.txt"))
+        outcome = run_cli(capsys, "check", "--no-db", "-f", "json", "-o", str(out / "report.txt"))
     one_line(outcome)
     assert str(tmp_path / "out" / "report.txt") in outcome.err
     assert "/disk/0" in outcome.out and "/disk/1" in outcome.out
