@@ -26,15 +26,18 @@ def os_failure(error: OSError, what: str) -> Fail:
     return Fail(f"{what}: {reason}", code)
 
 
-def storage_failure(error: BaseException) -> Fail | None:
-    """The one line and exit 6 for a disk that is full or failing, else None."""
+def storage_failure(error: BaseException, database: str = "the database") -> Fail | None:
+    """The one line and exit 6 for a disk that is full or failing, else None.
+
+    `database` names the database in the message (its URL, when the caller knows it).
+    """
     for cause in _causes(error):
         if isinstance(cause, OSError) and cause.errno in DISK_ERRNOS:
             where = f"cannot write {cause.filename}" if cause.filename else "cannot write"
             return Fail(f"{where}: {cause.strerror or cause}", ExitCode.STORAGE)
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_DISK:
-            return Fail(f"the database could not be written: {cause} (is its disk full or "
-                        "failing?)", ExitCode.STORAGE)
+            return Fail(f"{database}: cannot write: {cause} (is its disk full or failing?)",
+                        ExitCode.STORAGE)
     return None
 
 

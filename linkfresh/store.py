@@ -46,11 +46,19 @@ def opened(app: AppContext) -> Iterator[Engine]:
     except OSError as error:  # the SQLite file's folder cannot be created
         raise os_failure(error, f"database {_shown(url)}") from None
     except (SchemaError, SQLAlchemyError, ArgumentError) as error:
-        if storage_failure(error):
-            raise
+        failure = storage_failure(error, f"database {_shown(url)}")
+        if failure is not None:
+            raise failure from None
         raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
     try:
         yield engine
+    except Fail:
+        raise
+    except Exception as error:  # a full disk under the database: say which database
+        failure = storage_failure(error, f"database {_shown(url)}")
+        if failure is None or isinstance(error, OSError):
+            raise
+        raise failure from None
     finally:
         engine.dispose()
 

@@ -73,6 +73,7 @@ def test_a_full_database_disk(
         outcome = run_cli(capsys, "check", "--full")
         filler.unlink()
         one_line(outcome)
+        assert f"database sqlite:///{data / 'lf.db'}: cannot write" in outcome.err
         integrity, runs, locks = state(data / "lf.db")
     assert integrity == "ok" and locks == 0
     assert runs == [("check", "ok"), ("check", "failed")]
