@@ -140,8 +140,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="linkfresh")
     except Fail as failure:
-        print(f"linkfresh: error: {failure}", file=sys.stderr)
-        sys.exit(int(failure.code))
+        _exit(failure)
     except KeyboardInterrupt:
         print("linkfresh: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:  # never a traceback on the terminal: one line and a code
+        from linkfresh.failures import storage_failure, unexpected
+
+        _exit(storage_failure(error) or unexpected(error))
+
+
+def _exit(failure: Fail) -> None:
+    print(f"linkfresh: error: {failure}", file=sys.stderr)
+    sys.exit(int(failure.code))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -61,6 +62,12 @@ class AppContext:
         self.check_overrides.update(given)
         self.extra_exclude.extend(exclude)
         self._settings = None
+
+    @property
+    def config_name(self) -> str:
+        """Where the settings came from, as error messages name it."""
+        _ = self.settings
+        return str(self._settings_file) if self._settings_file else "defaults"
 
     @property
     def base_dir(self) -> Path:
@@ -170,23 +177,63 @@ def is_bundled(path: Path) -> bool:
     return path.resolve() == bundled_guide_path().resolve()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, what: str = "") -> None:
     """Write `data` to `path` via a temp file in the same folder and a rename.
 
     A crash leaves either the old file or the new one, never a half-written file; the
-    file's permission bits are kept.
+    file's permission bits are kept, and a new file gets those any new file gets (0644
+    under umask 022), not the temp file's 0600.
+    A file that cannot be written is a `Fail` naming it (`what` says which file it is):
+    exit 6 when the disk is full or failing, else exit 2 (missing folder, permissions).
     """
-    path = path.resolve()
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    from linkfresh.failures import os_failure
+
+    path = path.absolute()
+    try:
+        _write_atomically(path.resolve(), data)
+    except OSError as error:
+        raise os_failure(error, f"{what}{' ' if what else ''}{path}: cannot write") from None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        if mode is not None:
-            os.chmod(temp_name, mode)
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (Linux's /proc), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no way to read it without setting it elsewhere
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail (exit 2) now, before any work, if `path` cannot be written as a new file."""
+    folder = path.absolute().parent
+    reason = None
+    if path.is_dir():
+        reason = "is a directory"
+    elif not folder.is_dir():
+        reason = f"no such folder {folder}"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        reason = "not writable (permission denied or a read-only file system)"
+    if reason:
+        raise Fail(f"{what} {path}: cannot write: {reason}", ExitCode.USAGE)

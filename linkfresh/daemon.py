@@ -11,7 +11,8 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -21,6 +22,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from linkfresh.config.settings import ScheduleSettings
+from linkfresh.exitcodes import Fail
+from linkfresh.failures import storage_failure, unexpected
 from linkfresh.schedule import cron_trigger, is_due
 
 log = logging.getLogger("linkfresh.serve")
@@ -57,7 +60,6 @@ class Daemon:
         self.heartbeat = heartbeat
         self.clock = clock
         self.stop = threading.Event()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkfresh-stage")
         self._current: Future[object] | None = None
         self._lock = threading.Lock()
         self._last_run: dict[str, datetime | None] = {name: last_done(name) for name in stages}
@@ -79,17 +81,34 @@ class Daemon:
         if self.stop.is_set():
             return
         with self._lock:
-            self._current = self._worker.submit(self.stages[name], self.stop)
-            future = self._current
+            self._current = future = self._start(name)
         log.info("stage %s started", name)
         try:
             future.result()
             log.info("stage %s finished", name)
-        except Exception:
-            log.exception("stage %s failed", name)
+        except Fail as failure:
+            log.error("stage %s failed: %s", name, failure)
+        except Exception as error:  # one line; a bug's traceback goes to a crash file
+            log.error("stage %s failed: %s", name, storage_failure(error) or unexpected(error))
         finally:
             self._last_run[name] = self.clock()
             self._beat()
+
+    def _start(self, name: str) -> Future[object]:
+        """Run stage `name` on its own daemon thread: a stage stuck past the grace period
+        (a source that never answers) cannot keep the process from exiting."""
+        future: Future[object] = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(self.stages[name](self.stop))
+            except BaseException as error:  # handed to the waiting thread, which logs it
+                future.set_exception(error)
+
+        threading.Thread(target=work, name=f"linkfresh-stage-{name}", daemon=True).start()
+        return future
 
     def jobs(self) -> list[JobInfo]:
         infos = []
@@ -102,8 +121,9 @@ class Daemon:
     def _beat(self) -> None:
         try:
             self.heartbeat(self.jobs())
-        except Exception:  # a failed heartbeat must never stop the daemon
-            log.exception("heartbeat failed")
+        except Exception as error:  # a failed heartbeat must never stop the daemon
+            log.warning("heartbeat failed: %s", str(error).splitlines()[0] if str(error)
+                        else type(error).__name__)
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         self._beat()
@@ -116,18 +136,26 @@ class Daemon:
             for name in self.stages
             if is_due(self._expression(name), self.schedule.timezone, self.last_done(name), now)
         ]
+        ran = []
         for name in due:
+            if self.stop.is_set():
+                break
             log.info("stage %s is due since before start: running it now", name)
             self._run_stage(name)
-        return due
+            ran.append(name)
+        return ran
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if signum is not None:
             log.info("received %s: stopping", signal.Signals(signum).name)
         self.stop.set()
 
-    def serve(self, install_signals: bool = True) -> None:
-        """Block until stopped; the current stage gets `shutdown_grace` seconds to finish."""
+    def serve(self, install_signals: bool = True) -> bool:
+        """Block until stopped; the current stage gets `shutdown_grace` seconds to finish.
+
+        Returns False when a stage was still running at the end of the grace period: the
+        caller must then end the process (`os._exit`), since that stage may never return.
+        """
         if install_signals:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
@@ -145,19 +173,29 @@ class Daemon:
             self.scheduler.resume()
             log.info("serving: %s", ", ".join(f"{j.name} next {j.next_run}" for j in self.jobs()))
             self.stop.wait()
-        self.shutdown()
+        return self.shutdown()
 
-    def shutdown(self) -> None:
-        """Stop taking work; give the running stage its grace period; never raise."""
+    def shutdown(self) -> bool:
+        """Stop taking work; give the running stage its grace period; never raise.
+
+        Returns whether no stage is left running.
+        """
         self.scheduler.shutdown(wait=False)
         with self._lock:
             current = self._current
+        finished = True
         if current is not None and not current.done():
-            log.info("waiting up to %.0fs for the running stage", self.schedule.shutdown_grace)
+            grace = self.schedule.shutdown_grace
+            log.info("waiting up to %.0fs for the running stage", grace)
             try:
-                current.result(timeout=self.schedule.shutdown_grace)
+                current.result(timeout=grace)
+            except FutureTimeout:
+                finished = False
+                log.warning("the running stage did not stop within %.0fs; exiting without it "
+                            "(its run is marked interrupted by the next one)", grace)
             except Exception:
-                log.warning("the running stage did not finish cleanly in time")
-        self._worker.shutdown(wait=False, cancel_futures=True)
-        self._beat()
+                log.warning("the running stage did not finish cleanly")
+        if finished:
+            self._beat()  # not while an abandoned stage may still hold the database
         log.info("stopped")
+        return finished

@@ -11,6 +11,8 @@ class ExitCode(IntEnum):
     LOCKED = 4  # another run holds the lock
     # A collect run where some (not all) sources failed; see README "Exit codes".
     SOURCES_FAILED = 5
+    STORAGE = 6  # the disk is full or failing: the database or an output file not written
+    INTERNAL = 7  # a bug: one line on stderr names the file with the full traceback
 
 
 class Fail(Exception):

@@ -1,7 +1,8 @@
 """Opening the configured database and taking the run lock, with errors as exit codes.
 
 A database error, when opening or later, reaches the user as the driver's reason (e.g.
-"database is locked", "unable to open database file"), never with SQL or SQLAlchemy links.
+"database is locked", "unable to open database file"), never with SQL or SQLAlchemy links;
+a full or failing disk under it is exit 6 (`linkfresh.failures`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.failures import os_failure, storage_failure
 from linkfresh.storage.lock import LockHeld, run_lock
 from linkfresh.storage.migrations import SchemaError, open_database
 
@@ -51,6 +53,26 @@ def _first_line(error: BaseException) -> str:
     return text.strip() or type(error).__name__
 
 
+def missing_driver(url: str, error: ImportError) -> str:
+    """The message for a database URL whose driver is not installed, with the fix."""
+    backend = make_url(url).get_backend_name()
+    module = error.name or str(error)
+    fix = ("pip install 'linkfresh[postgres]'" if backend == "postgresql"
+           else f"install the Python package that provides {module!r}")
+    return (f"database = {_shown(url)!r}: the {backend} driver ({module}) is not installed; "
+            f"{fix}")
+
+
+def _database_failure(error: BaseException, url: str) -> Fail:
+    """A full or failing disk is exit 6; any other database error exit 2, in its own words."""
+    failure = storage_failure(error, f"database {_shown(url)}")
+    if failure is not None:
+        return failure
+    if isinstance(error, SchemaError):
+        return Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE)
+    return Fail(f"database {_shown(url)}: {database_error_message(error)}", ExitCode.USAGE)
+
+
 @contextmanager
 def opened(app: AppContext) -> Iterator[Engine]:
     """The configured database, created or upgraded as needed; bad ones exit 2, and so
@@ -58,20 +80,23 @@ def opened(app: AppContext) -> Iterator[Engine]:
     url = app.database_url()
     try:
         engine = open_database(url)
-    except SchemaError as error:
-        raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
-    except (SQLAlchemyError, ImportError) as error:
-        raise Fail(f"database {_shown(url)}: {database_error_message(error)}",
-                   ExitCode.USAGE) from None
-    except OSError as error:  # its folder cannot be made (a file is in the way, no rights)
-        where = f" ({error.filename})" if error.filename else ""
-        raise Fail(f"database {_shown(url)}: {error.strerror or error}{where}",
-                   ExitCode.USAGE) from None
+    except ImportError as error:  # SQLAlchemy imports the driver when the engine is built
+        raise Fail(missing_driver(url, error), ExitCode.USAGE) from None
+    except OSError as error:  # the SQLite file's folder cannot be created
+        raise os_failure(error, f"database {_shown(url)}") from None
+    except (SchemaError, SQLAlchemyError, ArgumentError) as error:
+        raise _database_failure(error, url) from None
     try:
         yield engine
+    except Fail:
+        raise
     except SQLAlchemyError as error:
-        raise Fail(f"database {_shown(url)}: {database_error_message(error)}",
-                   ExitCode.USAGE) from None
+        raise _database_failure(error, url) from None
+    except Exception as error:  # a full disk under the database: say which database
+        failure = storage_failure(error, f"database {_shown(url)}")
+        if failure is None or isinstance(error, OSError):
+            raise
+        raise failure from None
     finally:
         engine.dispose()
 

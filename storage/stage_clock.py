@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from linkfresh.storage.engine import Db, session_scope
 from linkfresh.storage.models import Meta, RunRow
@@ -31,8 +31,15 @@ def last_done(db: Db, kind: str, outcomes: tuple[str, ...] = DONE_OUTCOMES) -> d
 
 def write_heartbeat(db: Db, beat: dict[str, Any]) -> None:
     """Store the daemon's heartbeat (pid, time, jobs with last and next run) as JSON."""
+    value = json.dumps(beat, sort_keys=True)
+    # The write comes first in its transaction: a read first (as `merge` does) would pin a
+    # snapshot, and SQLite fails a later write at once ("database is locked", no busy wait)
+    # when a stage committed in between.
     with session_scope(db) as session:
-        session.merge(Meta(name=HEARTBEAT_KEY, value=json.dumps(beat, sort_keys=True)))
+        changed = session.execute(update(Meta).where(Meta.name == HEARTBEAT_KEY)
+                                  .values(value=value))
+        if not changed.rowcount:
+            session.add(Meta(name=HEARTBEAT_KEY, value=value))
 
 
 def read_heartbeat(db: Db) -> dict[str, Any] | None:

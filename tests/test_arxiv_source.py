@@ -13,7 +13,7 @@ import pytest
 from linkfresh.collector.news.arxiv_source import ArxivPull, build_arxiv_client, collect_arxiv
 from linkfresh.collector.news.outcomes import FailureKind, SourceStatus
 from linkfresh.collector.types import Topic
-from linkfresh.config.settings import ArxivSettings
+from linkfresh.config.settings import ArxivSettings, CheckSettings
 from tests.arxiv_atom import (
     ATOM_TYPE,
     ERROR_FEED,
@@ -31,6 +31,8 @@ ATTENTION = Topic("Attention", arxiv_query="ti:attention", keywords=("attention"
 PRUNING = Topic("Pruning", arxiv_query="ti:pruning", keywords=("pruning",))
 
 ServerFactory = Callable[[], LocalServer]
+# The test servers are on loopback, which the address guard refuses unless allowed.
+LOOPBACK = CheckSettings(allow_private=True, connect_timeout=0.5, read_timeout=0.5)
 
 
 def settings_for(url: str, **overrides: object) -> ArxivSettings:
@@ -44,7 +46,7 @@ def run(
     settings: ArxivSettings, topics: list[Topic], **kwargs: Any
 ) -> tuple[ArxivPull, list[float]]:
     sleeps: list[float] = []
-    client = build_arxiv_client(settings, UA)
+    client = build_arxiv_client(settings, UA, LOOPBACK)
     pull = collect_arxiv(client, topics, settings, NOW, sleep=sleeps.append, **kwargs)
     return pull, sleeps
 

@@ -49,6 +49,17 @@ def run(coro):  # type: ignore[no-untyped-def]
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("240.0.0.1", False),
+        # IPv6 that embeds an IPv4 address is judged by that address.
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::808:808", False),  # local-use NAT64 (RFC 8215)
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        ("::a00:1", False),
     ],
 )
 def test_public_addresses(address: str, public: bool) -> None:

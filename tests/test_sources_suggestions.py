@@ -145,7 +145,9 @@ GUIDE = """# A guide
 
 def _app(tmp_path: Path, arxiv_url: str) -> AppContext:
     (tmp_path / "guide.md").write_text(GUIDE)
+    # arXiv goes through the address guard: the loopback test server must be allowed.
     config = write_config(tmp_path, guides=["guide.md"], fast=False,
+                          check={"allow_private": True},
                           database=f"sqlite:///{tmp_path / 'db.sqlite'}", feeds=[],
                           arxiv={"base_url": arxiv_url}, topics=[{"name": "Attention"}])
     return AppContext(config_path=config)

@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urlsplit, urlunsplit
 import httpx
 
 from linkfresh.collector.check.drift import wall_sign
-from linkfresh.collector.check.fetch import Answer, fetch, host_key
+from linkfresh.collector.check.fetch import URL_ERRORS, Answer, fetch, host_key, invalid_url
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import host_queues, worker_starts
 from linkfresh.collector.check.parking import is_suspect
@@ -238,6 +238,11 @@ async def check_urls(
 
     groups: dict[str, set[str]] = {}
     for url in ordered:
+        problem = invalid_url(url) if url[:8].lower().startswith(("http://", "https://")) else None
+        if problem:
+            record(CheckResult(url, LinkState.BROKEN, now(), error_class=str(Failure.BAD_URL),
+                               detail=problem))
+            continue
         reason = skip_reason(url, exclude)
         if reason:
             record(CheckResult(url, LinkState.SKIPPED, now(), detail=reason))
@@ -262,8 +267,12 @@ async def check_urls(
                 continue
             known = (validators or {}).get(request_url)
             deadline = min(settings.link_deadline, remaining)
-            for result in await checker.check_request(request_url, groups[request_url], known,
-                                                      deadline):
+            try:
+                results = await checker.check_request(request_url, groups[request_url], known,
+                                                      deadline)
+            except Exception as error:  # one link's failure is its verdict, not the run's
+                results = failed(request_url, groups[request_url], error, now())
+            for result in results:
                 record(result)
 
     lengths = {host: len(queue) for host, queue in queues.items()}
@@ -271,6 +280,20 @@ async def check_urls(
         for host in worker_starts(lengths, settings.per_host):
             tasks.create_task(worker(queues[host]))
     return [found[url] for url in ordered]
+
+
+def failed(request_url: str, fragments: set[str], error: Exception, at: datetime
+           ) -> list[CheckResult]:
+    """The verdicts of a URL whose check raised: broken for a URL no request can be made for
+    (a hop's `Location` included), an error naming the exception for anything else."""
+    if isinstance(error, URL_ERRORS):
+        state, failure, detail = LinkState.BROKEN, Failure.BAD_URL, f"invalid URL: {error}"
+    else:
+        state, failure = LinkState.ERROR, None
+        detail = f"unexpected error: {type(error).__name__}: {error}"
+    return [CheckResult(f"{request_url}#{fragment}" if fragment else request_url, state, at,
+                        error_class=str(failure) if failure else "internal",
+                        detail=detail[:300]) for fragment in sorted(fragments)]
 
 
 def _by_request_url(seconds: Mapping[str, float]) -> dict[str, float]:

@@ -69,7 +69,24 @@ def classify_error(error: Exception) -> Failure:
         return Failure.RESET
     if isinstance(error, httpx.InvalidURL):
         return Failure.BAD_URL
+    if isinstance(error, httpx.RemoteProtocolError) and "Invalid URL in location" in str(error):
+        return Failure.BAD_URL  # a redirect's Location httpx cannot parse
     return Failure.PROTOCOL
+
+
+# What a URL httpx cannot build a request for raises: its own InvalidURL, ValueError from
+# the standard library's URL parsing, and UnicodeError (idna) for hosts IDNA rejects.
+URL_ERRORS = (httpx.InvalidURL, ValueError, UnicodeError)
+
+
+def invalid_url(url: str) -> str | None:
+    """Why no request can be made for `url` ("invalid URL: ..."), or None if one can."""
+    try:
+        _ = urlsplit(url).port  # the standard library's view: brackets and ports
+        _ = httpx.URL(url).host  # httpx's: the host is decoded lazily, where IDNA says no
+    except URL_ERRORS as error:
+        return f"invalid URL: {error}"[:300]
+    return None
 
 
 async def fetch(
@@ -112,8 +129,13 @@ async def fetch(
                     return await _final(url, method, reply, tuple(chain), body_bytes, requests,
                                         anchors)
         except httpx.HTTPError as error:
-            return Answer(url, method, current, None, tuple(chain), failure=classify_error(error),
-                          error=f"{type(error).__name__}: {error}"[:300], requests=requests)
+            failure = classify_error(error)
+            what = "invalid URL" if failure is Failure.BAD_URL else type(error).__name__
+            return Answer(url, method, current, None, tuple(chain), failure=failure,
+                          error=f"{what}: {error}"[:300], requests=requests)
+        except URL_ERRORS as error:  # this hop's URL (say, a redirect's Location) is unusable
+            return Answer(url, method, current, None, tuple(chain), failure=Failure.BAD_URL,
+                          error=f"invalid URL: {error}"[:300], requests=requests)
         if urldefrag(next_url).url in seen:
             return Answer(url, method, next_url, chain[-1].status, tuple(chain),
                           failure=Failure.REDIRECT_LOOP, error="redirect loop", requests=requests)

@@ -6,6 +6,7 @@ exceptions; caching across runs is storage's business, `lookup_snapshots` takes 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ async def lookup_snapshot(
     Network errors, non-200 answers and bad JSON come back as `ArchiveLookup.error`.
     """
     try:
-        async with client.stream(
+        # `timeout` bounds the whole answer, not each read: a server dripping bytes never
+        # trips a read timeout.
+        async with asyncio.timeout(timeout), client.stream(
             "GET", base_url, params=query_params(url, near), timeout=timeout,
             headers={"Accept": "application/json"},
         ) as response:
@@ -117,7 +120,7 @@ async def lookup_snapshot(
                 reason = f"the archive answered HTTP {response.status_code}"
                 return ArchiveLookup(url, None, reason)
             body = await read_capped(response, MAX_ANSWER_BYTES)
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         return ArchiveLookup(url, None, f"the archive did not answer within {timeout:g} s")
     except httpx.HTTPError as error:
         reason = str(error) or type(error).__name__

@@ -4,34 +4,72 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 from collections.abc import Iterable, Mapping
 
 from linkfresh.collector.types import Link, LinkSource
 
-_NEEDS_ANGLE_BRACKETS = set(" \t<>")
+# Characters a destination cannot hold unbracketed (CommonMark §6.3): whitespace (Unicode's
+# too, which the guide parser stops at), controls and pointy brackets.
+_PLAIN_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>\s]")
+# Text a destination would read as an entity reference (§2.5), so it must be escaped.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# No line ending fits in any destination, and CommonMark reads NUL as U+FFFD (§2.3): those
+# are percent-encoded.
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+# Autolinks hold no whitespace, controls or pointy brackets and know no escapes (§6.5).
+_AUTOLINK_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>\s]")
+# A bare URL is left bare only when linkify is sure to take all of it and nothing more.
+_BARE_SAFE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@$&+,;=%]*[A-Za-z0-9/#=_\-~]")
 
 
-def markdown_destination(url: str) -> str:
-    """`url` written safely as a CommonMark link destination (§6.3)."""
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match[0].encode("utf-8"))
+
+
+def _balanced(url: str) -> bool:
     depth = 0
-    balanced = True
     for char in url:
         depth += (char == "(") - (char == ")")
-        balanced = balanced and depth >= 0
-    if balanced and depth == 0 and not _NEEDS_ANGLE_BRACKETS & set(url):
-        return url
-    return "<" + url.replace("\\", "\\\\").replace("<", "%3C").replace(">", "%3E") + ">"
+        if depth < 0:
+            return False
+    return depth == 0
 
 
-def replacement_for(link: Link, target: str) -> str:
-    """How `target` is written in place of `link.written_url`, for the link's syntax."""
+def markdown_destination(url: str, *, bracketed: bool = False) -> str:
+    """`url` written as a CommonMark link destination (§6.3) that reads back as `url`.
+
+    Backslashes and entity-like text are escaped; a URL with whitespace, controls, pointy
+    brackets or unbalanced parentheses goes between `<...>` with `<`, `>` escaped; line
+    endings, which no destination can hold, are percent-encoded. `bracketed`: the source
+    already has the `<...>` around the destination, so only what goes inside is returned.
+    """
+    escaped = _ENTITY.sub(lambda match: "\\" + match[0], url.replace("\\", "\\\\"))
+    if not bracketed and url and not _PLAIN_UNSAFE.search(url) and _balanced(url):
+        return escaped
+    inner = _LINE_BREAK.sub(_percent, escaped).replace("<", "\\<").replace(">", "\\>")
+    return inner if bracketed else f"<{inner}>"
+
+
+def autolink_destination(url: str) -> str:
+    """`url` as the inside of an autolink `<...>`: what it cannot hold is percent-encoded."""
+    return _AUTOLINK_UNSAFE.sub(_percent, url)
+
+
+def replacement_for(link: Link, target: str, *, bracketed: bool = False) -> str:
+    """How `target` is written in place of `link.written_url`, for the link's syntax.
+
+    `bracketed`: the destination is written between `<` and `>` in the source.
+    """
     if link.source is LinkSource.HTML:
         return html.escape(target, quote=True)
-    if link.source in (LinkSource.AUTOLINK, LinkSource.BARE):
-        return target.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
-    destination = markdown_destination(target)
-    # Already inside `<...>` in the source: the brackets are not part of the span.
-    return destination[1:-1] if destination.startswith("<") else destination
+    if link.source is LinkSource.AUTOLINK:
+        return autolink_destination(target)
+    if link.source is LinkSource.BARE:
+        # Markup from a redirect must not become markup in the guide: anything linkify might
+        # cut short or read as emphasis is written as an autolink instead.
+        return target if _BARE_SAFE.fullmatch(target) else f"<{autolink_destination(target)}>"
+    return markdown_destination(target, bracketed=bracketed)
 
 
 def rewrite(text: str, links: Iterable[Link], targets: Mapping[str, str] | None = None) -> str:
@@ -49,7 +87,9 @@ def rewrite(text: str, links: Iterable[Link], targets: Mapping[str, str] | None 
         target = targets.get(link.url) or (link.target if link.is_wrapped else None)
         if target is None:
             continue
-        replacement = replacement_for(link, target)
+        start, end = link.span
+        bracketed = text[start - 1 : start] == "<" and text[end : end + 1] == ">"
+        replacement = replacement_for(link, target, bracketed=bracketed)
         if replacement != text[link.span[0] : link.span[1]]:
             edits[link.span] = replacement
     pieces: list[str] = []

@@ -1,7 +1,8 @@
 """arXiv pulls per topic -> `Paper` values and one `SourceOutcome` per topic.
 
 Built on the `arxiv` package's `Client`, with what it lacks added to its requests session:
-a timeout, our user agent, and a check that a 200 reply really is a result page.
+the guarded transport (`arxiv_transport`: address guard, no proxies, a total deadline, our
+user agent), and a check that a 200 reply really is a result page.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import arxiv
 import requests
-from requests.adapters import HTTPAdapter
 
 from linkfresh.collector.news.arxiv_reply import ArxivReplyError, check_reply
+from linkfresh.collector.news.arxiv_transport import ArxivBlocked, GuardedAdapter
 from linkfresh.collector.news.outcomes import (
     FailureKind,
     SourceKind,
@@ -26,45 +26,29 @@ from linkfresh.collector.news.outcomes import (
     failed,
 )
 from linkfresh.collector.types import Paper, Topic
-from linkfresh.config.settings import ArxivSettings
+from linkfresh.collector.web.client import Resolver
+from linkfresh.config.settings import ArxivSettings, CheckSettings
 
 _VERSION = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")
 
 
-class _ArxivAdapter(HTTPAdapter):
-    """Gives every request our user agent and a timeout, and counts requests.
-
-    The arxiv package sends its own `arxiv.py/<version>` agent and no timeout at all, so a
-    stalled reply would hang the run; arXiv's terms ask clients to identify themselves.
-    """
-
-    def __init__(self, timeout: float, user_agent: str) -> None:
-        super().__init__(max_retries=0)  # retries are ours, with backoff (see `_transient`)
-        self.timeout = timeout
-        self.user_agent = user_agent
-        self.sent = 0
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-             ) -> requests.Response:
-        request.headers["User-Agent"] = self.user_agent
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        self.sent += 1
-        return super().send(request, *args, **kwargs)
-
-
-def build_arxiv_client(settings: ArxivSettings, user_agent: str) -> arxiv.Client:
+def build_arxiv_client(settings: ArxivSettings, user_agent: str, check: CheckSettings,
+                       resolver: Resolver | None = None) -> arxiv.Client:
     """The one arXiv client of a run: it spaces every request by `settings.delay` seconds.
 
     arXiv's API terms (https://info.arxiv.org/help/api/tou.html) ask for no more than one
-    request every three seconds *in total*, so one client must serve every topic.
+    request every three seconds *in total*, so one client must serve every topic. Every
+    request goes through the guarded client built from `check` (the address guard on each
+    hop, no environment proxies), with our user agent and `settings.timeout` seconds for
+    the whole reply.
     """
     client = arxiv.Client(page_size=settings.page_size, delay_seconds=settings.delay,
                           num_retries=0)
     base = settings.base_url.replace("{", "{{").replace("}", "}}")
     client.query_url_format = base + ("&" if "?" in base else "?") + "{}"
-    adapter = _ArxivAdapter(settings.timeout, user_agent)
+    adapter = GuardedAdapter(check, user_agent, settings.timeout, resolver)
     session: requests.Session = client._session  # the package exposes no other way in
+    session.trust_env = False  # no proxies from the environment: the guard must see all
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.hooks["response"].append(check_reply)
@@ -73,7 +57,7 @@ def build_arxiv_client(settings: ArxivSettings, user_agent: str) -> arxiv.Client
 
 def _requests_sent(client: arxiv.Client) -> int:
     adapter = client._session.get_adapter("https://export.arxiv.org/")
-    return adapter.sent if isinstance(adapter, _ArxivAdapter) else 0
+    return adapter.sent if isinstance(adapter, GuardedAdapter) else 0
 
 
 def _transient(error: Exception) -> tuple[bool, FailureKind, str]:
@@ -91,8 +75,10 @@ def _transient(error: Exception) -> tuple[bool, FailureKind, str]:
 
     arXiv's manual notes that pages come back empty now and then and that a retry helps.
     """
+    if isinstance(error, ArxivBlocked):
+        return False, FailureKind.BLOCKED, str(error)
     if isinstance(error, requests.Timeout):
-        return True, FailureKind.NETWORK, f"timed out ({error.__class__.__name__})"
+        return True, FailureKind.NETWORK, f"timed out: {_short(error)}"
     if isinstance(error, requests.ConnectionError):
         cause = "timed out" if "timed out" in str(error).lower() else "connection failed"
         return True, FailureKind.NETWORK, f"{cause}: {_short(error)}"

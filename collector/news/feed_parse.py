@@ -6,9 +6,7 @@ given bytes: a `str` could be taken for a URL or a file path and fetched or read
 
 from __future__ import annotations
 
-import calendar
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +19,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from linkfresh.collector.guide.unwrap import normalise, unwrap
+from linkfresh.collector.news.feed_dates import feed_date
 from linkfresh.collector.news.topic_match import CompiledTopic, match_topics
 from linkfresh.collector.types import Post
 
@@ -90,15 +89,6 @@ def entity_check(data: bytes) -> tuple[str | None, bool]:
     return None, True
 
 
-def _date(parsed: time.struct_time | None) -> datetime | None:
-    if parsed is None:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
 def parse_feed(data: bytes, url: str) -> ParsedFeed:
     """Parse RSS or Atom bytes; relative links resolve against `url`."""
     refused, well_formed = entity_check(data)
@@ -112,8 +102,8 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
         if not link:
             continue
         # Plain dict lookups: feedparser's own mapping of "updated" onto "published" warns.
-        published = _date(dict.get(entry, "published_parsed")
-                          or dict.get(entry, "updated_parsed"))
+        field = "published" if dict.get(entry, "published") else "updated"
+        published = feed_date(dict.get(entry, field), dict.get(entry, f"{field}_parsed"))
         summary = entry.get("summary") or ""
         items.append(RawItem(link, entry.get("title") or "", published, summary))
     if not items and (not well_formed or not parsed.get("version")):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 
@@ -58,6 +59,9 @@ class FeedRetry:
     dns_pause: float = 2.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    # Seconds one source may take in all, retries included: a server that drips its reply
+    # a byte at a time never trips a read timeout, so this is what bounds it.
+    deadline: float | None = None
 
 
 class _Failure(Exception):
@@ -215,6 +219,33 @@ async def collect_feed(
                                 last_modified=fetched.last_modified, note=parsed.note)
 
 
+# How often a source being read looks whether the run was asked to stop.
+STOP_POLL = 0.1
+T = TypeVar("T")
+
+
+async def _within(work: Coroutine[Any, Any, T], deadline: float | None,
+                  should_stop: Callable[[], bool] | None) -> T | TimeoutError | None:
+    """`work`'s result; TimeoutError (returned) past `deadline` seconds; None once
+    `should_stop()` turns true. Either way an unfinished `work` is cancelled."""
+    task = asyncio.ensure_future(work)
+    try:
+        async with asyncio.timeout(deadline):
+            while not task.done():
+                if should_stop is not None and should_stop():
+                    return None
+                await asyncio.wait({task}, timeout=STOP_POLL)
+        return task.result()
+    except TimeoutError:
+        if task.done() and not task.cancelled():
+            raise  # a TimeoutError from inside `work` is its own business
+        return TimeoutError()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
 async def collect_feeds(
     client: httpx.AsyncClient,
     feeds: Iterable[FeedSettings],
@@ -234,11 +265,18 @@ async def collect_feeds(
     topic_list = list(topics)
     posts: list[Post] = []
     outcomes: list[SourceOutcome] = []
+    deadline = retry.deadline if retry is not None else None
     for feed in feeds:
         if should_stop is not None and should_stop():
             break
-        found, outcome = await collect_feed(client, feed, topic_list, now,
-                                            (states or {}).get(feed.name), retry)
+        pulled = await _within(
+            collect_feed(client, feed, topic_list, now, (states or {}).get(feed.name), retry),
+            deadline, should_stop)
+        if pulled is None:  # asked to stop while this source was being read
+            break
+        found, outcome = pulled if not isinstance(pulled, TimeoutError) else ([], failed(
+            feed.name, SourceKind.FEED, FailureKind.NETWORK,
+            f"timed out: no complete answer within {deadline:g} s", url=feed.url))
         posts.extend(found)
         outcomes.append(outcome)
         if on_outcome is not None:

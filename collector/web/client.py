@@ -57,15 +57,44 @@ def fetchable(url: str) -> str | None:
     return None
 
 
+# IPv6 prefixes that carry an IPv4 address inside: NAT64 (RFC 6052, last 32 bits) and
+# 6to4 (RFC 3056, bits 16-47). A router translates them, so they reach that IPv4 address.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+LOCAL_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use only
+IPV4_COMPATIBLE_PREFIX = ipaddress.IPv6Network("::/96")  # RFC 4291 §2.5.5.1, deprecated
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translator, if it embeds one.
+
+    IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d)
+    and 6to4 (2002:aabb:ccdd::) addresses all lead to the IPv4 address inside them.
+    """
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64_PREFIX or (ip in IPV4_COMPATIBLE_PREFIX and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
     """True for globally routable unicast addresses: the only ones fetched by default.
 
     Private (RFC 1918, ULA), loopback, link-local, shared (RFC 6598), documentation,
-    reserved, unspecified and multicast addresses are refused; IPv4-mapped IPv6 is unwrapped.
+    reserved, unspecified and multicast addresses are refused. An IPv6 address that embeds
+    an IPv4 address (mapped, compatible, NAT64, 6to4) is judged by the IPv4 address, since
+    that is where a translator delivers it; local-use NAT64 (64:ff9b:1::/48) is refused.
     """
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64_PREFIX:
+            return False
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            ip = inner
     return ip.is_global and not ip.is_multicast
 
 

@@ -30,7 +30,7 @@ from linkfresh.commands.options import (
     Timeout,
     check_flags,
 )
-from linkfresh.context import AppContext, warn, write_atomically
+from linkfresh.context import AppContext, check_writable, warn, write_atomically
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.reports.check_formats import (
     fails,
@@ -132,6 +132,8 @@ def check(
         print("linkfresh: warning: --no-db keeps no history, so no page counts as changed",
               file=sys.stderr)
     names = [str(kind) for kind in kinds]
+    if output is not None:
+        check_writable(output, "--output")  # before the check: its report must not be lost
     report = _checked(app, guides, no_db=no_db, full=full)
     color = output is None and color_enabled(sys.stdout)
     paths = None
@@ -149,7 +151,11 @@ def check(
         except OSError as error:
             warn(f"cannot append to the job summary: {error}", app)
     if output is not None:
-        write_atomically(output, text.encode("utf-8"))
+        try:
+            write_atomically(output, text.encode("utf-8"), "--output")
+        except Fail:
+            sys.stdout.write(text)  # the finished report is not lost: stdout has it instead
+            raise
     else:
         sys.stdout.write(text)
     code = exit_code(report, kinds)

@@ -122,7 +122,7 @@ def fix(
             raise Fail(f"{name} is the bundled guide and is read-only: `linkfresh init "
                        "--copy-guide` writes an editable copy and a linkfresh.toml that uses "
                        "it; then run `linkfresh fix --write` again")
-        write_atomically(path, fixed.encode(encoding))
+        write_atomically(path, fixed.encode(encoding), "guide")
         print(f"{name}: rewrote wrapper links", file=sys.stderr)
     if check and changed and not write:
         raise typer.Exit(ExitCode.DEAD_LINKS)
@@ -187,7 +187,7 @@ def init(
             names.append(str(path.resolve().relative_to(base)))
         except ValueError:
             names.append(str(path.resolve()))
-    output.write_text(starter_config(names, topics, feeds), encoding="utf-8")
+    write_atomically(output, starter_config(names, topics, feeds).encode("utf-8"), "--output")
     if not app.quiet:
         extra = f" and {copied.name}, an editable copy of the bundled guide" if copied else ""
         print(f"wrote {output} ({plural(len(topics), 'topic')}, {plural(len(feeds), 'feed')})"

@@ -14,6 +14,9 @@ import typer
 from linkfresh.commands.options import Quiet
 from linkfresh.context import AppContext
 from linkfresh.daemon import Daemon, JobInfo
+from linkfresh.exitcodes import Fail
+from linkfresh.failures import os_failure
+from linkfresh.schedule import cron_trigger
 from linkfresh.stages.cycle import STAGES, Cycle
 from linkfresh.storage.stage_clock import last_done, write_heartbeat
 from linkfresh.store import opened
@@ -27,8 +30,11 @@ def configure_logging(verbose: int, log_file: Path | None = None, *, default: in
     """Log to stderr (or `log_file`): warnings only unless -v, as `default` says for serve."""
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose or default <= 20 else default
     fmt = _JOURNAL_FORMAT if os.environ.get("JOURNAL_STREAM") and log_file is None else _FORMAT
-    handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
-                                else logging.StreamHandler(sys.stderr))
+    try:
+        handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
+                                    else logging.StreamHandler(sys.stderr))
+    except OSError as error:
+        raise os_failure(error, f"--log-file {log_file}: cannot open") from None
     handler.setFormatter(logging.Formatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -36,6 +42,19 @@ def configure_logging(verbose: int, log_file: Path | None = None, *, default: in
     logging.getLogger("linkfresh").setLevel(level)
     if verbose > 1:
         logging.getLogger("apscheduler").setLevel(logging.INFO)
+
+
+def check_schedule(app: AppContext) -> None:
+    """Exit 2 naming the key when a `[schedule]` cron string cannot fire (say `99 99 * * *`),
+    before any stage runs: APScheduler only says so when the trigger is built."""
+    schedule = app.settings.schedule
+    for stage in STAGES:
+        expression = getattr(schedule, stage)
+        try:
+            cron_trigger(expression, schedule.timezone)
+        except (ValueError, TypeError, KeyError) as error:
+            raise Fail(f"bad configuration:\n{app.config_name}: schedule.{stage}: "
+                       f"{expression!r} is not a valid cron string: {error}") from None
 
 
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, show_default=False,
@@ -56,6 +75,7 @@ def run(
     3 network down, 4 another run holds the lock. With -q only errors are logged.
     """
     app: AppContext = ctx.obj
+    check_schedule(app)
     app.quiet += quiet
     configure_logging(app.verbose + verbose,
                       default=logging.ERROR if app.quiet else logging.WARNING)
@@ -78,6 +98,7 @@ def serve(
     point within schedule.shutdown_grace seconds, and it exits 0.
     """
     app: AppContext = ctx.obj
+    check_schedule(app)
     configure_logging(app.verbose + verbose, log_file, default=logging.INFO)
     started = datetime.now(UTC)
     with opened(app) as engine:
@@ -101,4 +122,9 @@ def serve(
             last_done=lambda stage: last_done(engine, stage),
             heartbeat=beat,
         )
-        daemon.serve()
+        if not daemon.serve():
+            # A stage is stuck past the grace period (a source that never answers): the
+            # process ends anyway, as promised to systemd; its run is marked interrupted and
+            # its lock taken over by the next run, as after a kill.
+            logging.shutdown()
+            os._exit(0)

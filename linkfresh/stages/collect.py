@@ -136,8 +136,9 @@ def _stopped(stop: threading.Event | None) -> bool:
 
 
 def feed_retry(settings: Settings, stop: threading.Event | None = None) -> FeedRetry:
-    """Feeds are retried as links are (`[check]` retries, backoff, Retry-After cap); a wait
-    ends early when `stop` is set, so a daemon shutting down is not held by a Retry-After."""
+    """Feeds are retried as links are (`[check]` retries, backoff, Retry-After cap) and get
+    a link's deadline (`check.link_deadline`, retries included) in all; a wait ends early when
+    `stop` is set, so a daemon shutting down is not held by a Retry-After."""
 
     async def sleep(seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -148,7 +149,7 @@ def feed_retry(settings: Settings, stop: threading.Event | None = None) -> FeedR
     check = settings.check
     return FeedRetry(retries=check.retries, backoff=check.backoff,
                      retry_after_cap=check.retry_after_cap, dns_pause=check.dns_retry_pause,
-                     sleep=sleep)
+                     sleep=sleep, deadline=check.link_deadline)
 
 
 async def collect_all(
@@ -244,7 +245,7 @@ def collect_stage(
     plan = plan_collect(app, topics or (), sources or (), parsed=parsed)
     last_seen = {t.name: last_seen_paper(engine, t.name) for t in plan.arxiv_topics}
     feed_states = load_feed_states(engine)
-    arxiv_client = build_arxiv_client(settings.arxiv, USER_AGENT)
+    arxiv_client = build_arxiv_client(settings.arxiv, USER_AGENT, settings.check)
 
     async def pull() -> CollectOutcome:
         async with http_client(settings.check) as client:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from linkfresh.collector.types import Guide
 from linkfresh.context import AppContext, is_bundled, load_and_warn, write_atomically
 from linkfresh.exitcodes import Fail
+from linkfresh.failures import os_failure
 from linkfresh.stages.collect import configured_feeds, configured_topics
 from linkfresh.stages.digest_build import (
     Matches,
@@ -48,13 +49,17 @@ def digest_stage(
                              snapshots=snapshots, matches=matches, feed_urls=feed_urls,
                              read_only=read_only)
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
-        if (files.path.exists() and not force
-                and files.path.read_text(encoding="utf-8") != files.text):
+        if (files.path.is_file() and not force
+                and files.path.read_text(encoding="utf-8", errors="replace") != files.text):
             raise Fail(f"{files.path} already exists; use --force to overwrite it")
-        files.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(files.path, files.text.encode("utf-8"))
+        what = "--output" if output is not None else "reports_dir:"
+        try:
+            files.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise os_failure(error, f"{what} {files.path.parent}: cannot create") from None
+        write_atomically(files.path, files.text.encode("utf-8"), what)
         if files.latest is not None:
-            write_atomically(files.latest, files.text.encode("utf-8"))
+            write_atomically(files.latest, files.text.encode("utf-8"), what)
         run.outcome = RunOutcome.OK
     return files.path
 
