@@ -1,0 +1,147 @@
+"""Markdown source -> a light syntax tree whose every node knows its character span.
+
+Parsed by pulldown-cmark (the `pyromark` wheel): a CommonMark parser that reports the source
+range of every event, including inline ones. markdown-it-py, used before, reports only the
+line range of blocks, so each link had to be searched for in the text (wrong under code
+spans, shadowed definitions, containers) and its reference-link lookups made parsing
+quadratic; measured on a 1 MB reference-heavy changelog, markdown-it-py parses at
+0.6-1.2 MB/s before any of our work, pulldown-cmark at over 100 MB/s (bench/parse_bench.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyromark
+
+# Inline node kinds: everything else is a block.
+INLINE = frozenset({
+    "text", "code", "inline_html", "softbreak", "hardbreak", "link", "image", "emphasis",
+    "strong", "strikethrough",
+})
+_LEAVES = {"Text": "text", "Code": "code", "InlineHtml": "inline_html", "Html": "html"}
+_BREAKS = {"SoftBreak": "softbreak", "HardBreak": "hardbreak", "Rule": "rule"}
+_CHUNK = 4096
+# Containers nested deeper than this are flattened into their parent (the walk recurses).
+MAX_DEPTH = 64
+
+
+@dataclass(slots=True)
+class Node:
+    """One element: `kind`, its source span `[start, end)` in characters, and its parts.
+
+    `value` is the text of a leaf (text, code, html); `info` holds what the parser said
+    about a container (a link's type, destination and label; a heading's level).
+    """
+
+    kind: str
+    start: int
+    end: int
+    value: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    children: list[Node] = field(default_factory=list)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+class CharOffsets:
+    """UTF-8 byte offsets (what pulldown-cmark reports) -> character offsets, in O(chunk)."""
+
+    def __init__(self, text: str, base: int = 0) -> None:
+        self.base = base
+        self.ascii = text.isascii()
+        if self.ascii:
+            return
+        self.data = text.encode("utf-8", errors="surrogatepass")
+        self.byte_starts: list[int] = []
+        position = 0
+        for start in range(0, len(text), _CHUNK):
+            self.byte_starts.append(position)
+            position += len(text[start : start + _CHUNK].encode("utf-8", errors="surrogatepass"))
+
+    def __call__(self, offset: int) -> int:
+        if self.ascii:
+            return self.base + offset
+        chunk = bisect_right(self.byte_starts, offset) - 1
+        start = self.byte_starts[chunk]
+        piece = self.data[start:offset].decode("utf-8", errors="surrogatepass")
+        return self.base + chunk * _CHUNK + len(piece)
+
+
+def _kind(tag: Any) -> tuple[str, dict[str, Any]]:
+    """The node kind and facts for a `Start` event's tag."""
+    if isinstance(tag, str):
+        return {"Paragraph": "paragraph", "Item": "item", "HtmlBlock": "html_block",
+                "Emphasis": "emphasis", "Strong": "strong",
+                "Strikethrough": "strikethrough"}.get(tag, tag.lower()), {}
+    (name, facts), = tag.items()
+    match name:
+        case "Heading":
+            return "heading", {"level": int(facts["level"][1:])}
+        case "List":
+            return "list", {"start": facts}
+        case "Link" | "Image":
+            return name.lower(), dict(facts)
+        case "CodeBlock":
+            return "code_block", {}
+        case "BlockQuote":
+            return "blockquote", {}
+    return name.lower(), {}
+
+
+def parse_tree(text: str, base: int = 0) -> Node:
+    """The document tree of `text`; spans are offsets into `text` plus `base`."""
+    to_char = CharOffsets(text, base)
+    root = Node("document", base, base + len(text))
+    stack = [root]
+    flattened = 0
+    for event, span in pyromark.events_with_range(text, merge_text=True):
+        if isinstance(event, str):
+            kind = _BREAKS.get(event)
+            if kind:
+                stack[-1].children.append(Node(kind, to_char(span["start"]), to_char(span["end"])))
+            continue
+        (name, payload), = event.items()
+        if name == "Start":
+            if len(stack) > MAX_DEPTH:
+                flattened += 1
+                continue
+            kind, info = _kind(payload)
+            node = Node(kind, to_char(span["start"]), to_char(span["end"]), info=info)
+            stack[-1].children.append(node)
+            stack.append(node)
+        elif name == "End":
+            if flattened:
+                flattened -= 1
+            elif len(stack) > 1:
+                stack.pop()
+        elif name in _LEAVES:
+            stack[-1].children.append(
+                Node(_LEAVES[name], to_char(span["start"]), to_char(span["end"]), str(payload))
+            )
+    return root
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A link reference definition found by the parser: its destination and source span."""
+
+    destination: str
+    start: int
+    end: int
+
+
+def definitions(text: str, base: int = 0) -> dict[str, Definition]:
+    """Reference definitions by label as written (the first of each label wins)."""
+    to_char = CharOffsets(text, base)
+    return {
+        label: Definition(found["dest"], to_char(found["span"]["start"]),
+                          to_char(found["span"]["end"]))
+        for label, found in pyromark.reference_definitions(text).items()
+    }
