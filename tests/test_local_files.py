@@ -87,7 +87,8 @@ def make_repo(root: Path) -> Path:
     (root / "docs").mkdir()
     (root / "img").mkdir()
     (root / "img" / "a.png").write_bytes(b"\x89PNG")
-    (root / "docs" / "other.md").write_text("# Other\n\n## Setup\n\n## Setup\n\n<a id=\"pin\"></a>\n")
+    (root / "docs" / "other.md").write_text(
+        "# Other\n\n## Setup\n\n## Setup\n\n<a id=\"pin\"></a>\n")
     (root / "docs" / "page.html").write_text('<html><body><h2 id="h2">x</h2></body></html>')
     (root / "code.py").write_text("print()\n")
     guide_file = root / "docs" / "guide.md"
