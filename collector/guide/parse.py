@@ -246,7 +246,7 @@ class _Walker:
             guide=self.path,
             line=line,
             section=self.section,
-            kind=link_kind(target),
+            kind=link_kind(target) if unwrapped and unwrapped.rules else kind,
             source=found.source,
             unwrapped_by=unwrapped.rules if unwrapped else (),
             flags=unwrapped.flags if unwrapped else (),

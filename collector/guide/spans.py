@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The common destination: no spaces, controls, parentheses or backslashes at all.
+_PLAIN_DESTINATION = re.compile(r"[^\s()\\\x00-\x1f\x7f]*")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKSLASH_ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 # Only entities CommonMark decodes: named or numeric, with the closing semicolon (§2.5).
@@ -52,14 +55,7 @@ class LineIndex:
 
     def line_of(self, offset: int) -> int:
         """1-based line number of `offset`."""
-        low, high = 0, len(self.starts) - 1
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self.starts[middle] <= offset:
-                low = middle
-            else:
-                high = middle - 1
-        return low + 1
+        return bisect_right(self.starts, offset)
 
 
 def decode_destination(written: str) -> str:
@@ -93,7 +89,11 @@ def destination_at(text: str, position: int, end: int) -> Span | None:
         if close < end and text[close] == ">":
             return Span(position + 1, close)
         return None
-    depth, cursor = 0, position
+    plain = _PLAIN_DESTINATION.match(text, position, end)
+    cursor = plain.end() if plain else position
+    if cursor >= end or text[cursor] not in "()\\":
+        return Span(position, cursor)
+    depth = 0
     while cursor < end:
         char = text[cursor]
         if char == "\\" and cursor + 1 < end and text[cursor + 1] in _ASCII_PUNCT:

@@ -79,6 +79,15 @@ RULES: tuple[UnwrapRule, ...] = (
     _rule("steam", r"steamcommunity\.com", r"/linkfilter/?", ("url", "u"), ""),
 )
 
+# Any wrapper's host: most links match none, and are done with after one regex.
+_ANY_WRAPPER_HOST = re.compile("|".join(f"(?:{rule.host.pattern})" for rule in RULES),
+                               re.IGNORECASE)
+
+# The host of an absolute URL, read without a full parse (most links wrap nothing).
+_HOST_PART = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)")
+# Already in normal form: lower-case http(s) host without port, a path, no empty `?`/`#`.
+_NORMAL = re.compile(r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[^\s?#]*(?:\?[^\s#]+)?(?:#\S+)?")
+
 # A markdown backslash escape of an ASCII punctuation character (CommonMark §2.4).
 _MD_ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -159,10 +168,15 @@ def _inner_url(raw: str) -> str:
 
 def unwrap_once(url: str) -> Unwrapped | None:
     """Apply the first matching rule once; None when no rule applies."""
+    quick = _HOST_PART.match(url)
+    if quick and not _ANY_WRAPPER_HOST.fullmatch(quick.group(1).rstrip(".")):
+        return None
     parts = _split(url)
     if parts is None or parts.scheme.lower() not in ("http", "https"):
         return None
     host = (parts.hostname or "").rstrip(".")
+    if not _ANY_WRAPPER_HOST.fullmatch(host):
+        return None
     for rule in RULES:
         if not (rule.host.fullmatch(host) and rule.path.fullmatch(parts.path or "/")):
             continue
@@ -254,7 +268,10 @@ def normalise(url: str) -> str:
     Path, query and fragment are kept as written; an empty path becomes `/`. Non-URLs and
     non-network schemes come back unchanged.
     """
-    parts = _split(url.strip())
+    url = url.strip()
+    if _NORMAL.fullmatch(url):
+        return url
+    parts = _split(url)
     if parts is None or not parts.scheme or not parts.netloc:
         return url.strip()
     scheme = parts.scheme.lower()
