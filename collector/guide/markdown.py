@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyromark
@@ -24,30 +24,45 @@ INLINE = frozenset({
 })
 _LEAVES = {"Text": "text", "Code": "code", "InlineHtml": "inline_html", "Html": "html"}
 _BREAKS = {"SoftBreak": "softbreak", "HardBreak": "hardbreak", "Rule": "rule"}
-_CHUNK = 4096
+_CHUNK = 128
 # Containers nested deeper than this are flattened into their parent (the walk recurses).
 MAX_DEPTH = 64
+# The children of every leaf: shared, never appended to.
+_LEAF: list[Node] = []
 
 
-@dataclass(slots=True)
+_NO_INFO: dict[str, Any] = {}
+
+
 class Node:
     """One element: `kind`, its source span `[start, end)` in characters, and its parts.
 
     `value` is the text of a leaf (text, code, html); `info` holds what the parser said
     about a container (a link's type, destination and label; a heading's level).
+    Plain slots, no per-node defaults: a 10 MB guide makes about a million of them.
     """
 
-    kind: str
-    start: int
-    end: int
-    value: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-    children: list[Node] = field(default_factory=list)
+    __slots__ = ("children", "end", "info", "kind", "start", "value")
+
+    def __init__(
+        self,
+        kind: str,
+        start: int,
+        end: int,
+        value: str = "",
+        info: dict[str, Any] = _NO_INFO,
+        children: list[Node] | None = None,
+    ) -> None:
+        self.kind, self.start, self.end, self.value, self.info = kind, start, end, value, info
+        self.children: list[Node] = children if children is not None else []
 
     def walk(self) -> Iterator[Node]:
         yield self
         for child in self.children:
             yield from child.walk()
+
+    def __repr__(self) -> str:
+        return f"Node({self.kind!r}, {self.start}, {self.end}, {self.value!r})"
 
 
 class CharOffsets:
@@ -98,33 +113,40 @@ def _kind(tag: Any) -> tuple[str, dict[str, Any]]:
 def parse_tree(text: str, base: int = 0) -> Node:
     """The document tree of `text`; spans are offsets into `text` plus `base`."""
     to_char = CharOffsets(text, base)
+    ascii_text = to_char.ascii
     root = Node("document", base, base + len(text))
     stack = [root]
+    top = root.children
     flattened = 0
+    leaves, breaks = _LEAVES, _BREAKS
     for event, span in pyromark.events_with_range(text, merge_text=True):
-        if isinstance(event, str):
-            kind = _BREAKS.get(event)
+        if ascii_text:
+            start, end = base + span["start"], base + span["end"]
+        else:
+            start, end = to_char(span["start"]), to_char(span["end"])
+        if type(event) is str:
+            kind = breaks.get(event)
             if kind:
-                stack[-1].children.append(Node(kind, to_char(span["start"]), to_char(span["end"])))
+                top.append(Node(kind, start, end, "", _NO_INFO, _LEAF))
             continue
-        (name, payload), = event.items()
-        if name == "Start":
-            if len(stack) > MAX_DEPTH:
-                flattened += 1
-                continue
-            kind, info = _kind(payload)
-            node = Node(kind, to_char(span["start"]), to_char(span["end"]), info=info)
-            stack[-1].children.append(node)
-            stack.append(node)
-        elif name == "End":
-            if flattened:
-                flattened -= 1
-            elif len(stack) > 1:
-                stack.pop()
-        elif name in _LEAVES:
-            stack[-1].children.append(
-                Node(_LEAVES[name], to_char(span["start"]), to_char(span["end"]), str(payload))
-            )
+        for name, payload in event.items():
+            if name in leaves:
+                top.append(Node(leaves[name], start, end, payload, _NO_INFO, _LEAF))
+            elif name == "Start":
+                if len(stack) > MAX_DEPTH:
+                    flattened += 1
+                    continue
+                kind, info = _kind(payload)
+                node = Node(kind, start, end, "", info, [])
+                top.append(node)
+                stack.append(node)
+                top = node.children
+            elif name == "End":
+                if flattened:
+                    flattened -= 1
+                elif len(stack) > 1:
+                    stack.pop()
+                    top = stack[-1].children
     return root
 
 
