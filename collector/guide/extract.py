@@ -27,6 +27,9 @@ from linkify_it import LinkifyIt
 # Bare links need a scheme: "Fast.ai" in prose is a name, not a link.
 _LINKIFY = LinkifyIt().set({"fuzzy_link": False, "fuzzy_email": False})
 _BARE_SCHEMES = frozenset({"http:", "https:", "ftp:"})
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-")
+# Longest bare URL looked for (keeps a paragraph of bare URLs linear).
+MAX_BARE_URL = 64 * 1024
 _REFERENCE_TYPES = frozenset({"Reference", "Collapsed", "Shortcut"})
 
 
@@ -128,21 +131,33 @@ class Extractor:
             self._anchor.parts.append(value)
 
     def _flush_run(self) -> None:
-        """Bare URLs in the text run just ended, read from the source as written."""
+        """Bare URLs in the text run just ended, read from the source as written.
+
+        As markdown-it's linkify rule does: at each `://`, the scheme is the run of scheme
+        characters before it (starting with a letter), and linkify-it matches from there.
+        """
         if self._run is None:
             return
         start, end = self._run
         self._run = None
-        raw = self.text[start:end]
-        if "://" not in raw:
-            return
-        for match in _LINKIFY.match(raw) or ():
-            if match.schema.lower() not in _BARE_SCHEMES:
+        text = self.text
+        position = text.find("://", start, end)
+        while position != -1:
+            scheme_start = position
+            while scheme_start > start and text[scheme_start - 1] in _SCHEME_CHARS:
+                scheme_start -= 1
+            match = None
+            if text[scheme_start : position].isascii() and text[scheme_start].isalpha():
+                window = text[scheme_start : min(end, scheme_start + MAX_BARE_URL)]
+                match = _LINKIFY.match_at_start(window)
+            if match is None or match.schema.lower() not in _BARE_SCHEMES:
+                position = text.find("://", position + 3, end)
                 continue
-            # As markdown-it does: a trailing `*` belongs to emphasis, not to the URL.
-            written = raw[match.index : match.last_index].rstrip("*")
-            span = Span(start + match.index, start + match.index + len(written))
+            # A trailing `*` belongs to emphasis, not to the URL.
+            written = window[: match.last_index].rstrip("*")
+            span = Span(scheme_start, scheme_start + len(written))
             self._found.append(Found(span.start, written, written, LinkSource.BARE, span))
+            position = text.find("://", max(span.end, position + 3), end)
 
     def _link(self, node: Node, quoted: bool) -> None:
         info = node.info
