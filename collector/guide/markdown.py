@@ -89,12 +89,14 @@ class CharOffsets:
         return self.base + chunk * _CHUNK + len(piece)
 
 
+_SIMPLE_TAGS = {"Paragraph": "paragraph", "Item": "item", "HtmlBlock": "html_block",
+                "Emphasis": "emphasis", "Strong": "strong", "Strikethrough": "strikethrough"}
+
+
 def _kind(tag: Any) -> tuple[str, dict[str, Any]]:
     """The node kind and facts for a `Start` event's tag."""
-    if isinstance(tag, str):
-        return {"Paragraph": "paragraph", "Item": "item", "HtmlBlock": "html_block",
-                "Emphasis": "emphasis", "Strong": "strong",
-                "Strikethrough": "strikethrough"}.get(tag, tag.lower()), {}
+    if type(tag) is str:
+        return _SIMPLE_TAGS.get(tag) or tag.lower(), _NO_INFO
     (name, facts), = tag.items()
     match name:
         case "Heading":

@@ -158,11 +158,20 @@ class _Walker:
     label: str | None = None
     quoted: int = 0
 
+    _section: tuple[str, ...] | None = None
+    _section_key: tuple[int, str | None] | None = None
+    _heading_count: int = 0
+
     @property
     def section(self) -> tuple[str, ...]:
-        head = (self.title,) if self.title else ()
-        tail = (self.step,) if self.step else ()
-        return head + tuple(text for _, text in self.headings) + tail
+        # Links far outnumber headings and steps: build the path once per change.
+        key = (self._heading_count, self.step)
+        if self._section is None or key != self._section_key:
+            head = (self.title,) if self.title else ()
+            tail = (self.step,) if self.step else ()
+            self._section = head + tuple(text for _, text in self.headings) + tail
+            self._section_key = key
+        return self._section
 
     def visit(self, node: Node) -> None:
         match node.kind:
@@ -198,6 +207,7 @@ class _Walker:
         written = "".join(plain_text(child, images=False) for child in node.children)
         self.heading_texts.append(written.strip())
         self.headings.append((level, " ".join(written.split())))
+        self._heading_count += 1
         self.step = None
         self._inline(node.children)
 
