@@ -1,11 +1,13 @@
 """Markdown source -> a light syntax tree whose every node knows its character span.
 
-Parsed by pulldown-cmark (the `pyromark` wheel): a CommonMark parser that reports the source
-range of every event, including inline ones. markdown-it-py, used before, reports only the
-line range of blocks, so each link had to be searched for in the text (wrong under code
-spans, shadowed definitions, containers) and its reference-link lookups made parsing
-quadratic; measured on a 1 MB reference-heavy changelog, markdown-it-py parses at
-0.6-1.2 MB/s before any of our work, pulldown-cmark at over 100 MB/s (bench/parse_bench.py).
+Parsed by pulldown-cmark (the `pyromark` wheel), a CommonMark parser that reports the source
+range of every event, inline ones included, and the span of each reference definition.
+Chosen over: markdown-it-py (used before) reports only blocks' line ranges, so inline
+positions mean re-deriving container prefixes by hooking its rules, and it parses a 1 MB
+reference-heavy changelog in 0.9-1.3 s before any work of ours, under the 1 MB/s target;
+markdown-it-pyrs (Rust, inline source maps, 4-10 MB/s) has had no release since 2024 and
+no bare-URL linkify in its wheel. pulldown-cmark yields that changelog's events in 0.02 s
+(bench/links_bench.py measures the whole `links` command).
 """
 
 from __future__ import annotations
