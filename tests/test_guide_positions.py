@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from linkfresh.collector.guide.parse import parse_guide
 from linkfresh.collector.guide.rewrite import rewrite
 from linkfresh.collector.types import Guide, LinkSource
 from linkfresh.reports.link_listing import group_links, render_links_json
+
+from tests.cli import run_cli
 
 G = "https://www.google.com/url?q=https://real.example/"
 
@@ -138,3 +143,17 @@ def test_multibyte_text_keeps_character_spans() -> None:
 def test_deep_nesting_does_not_recurse_without_bound() -> None:
     text = ">" * 5000 + " [x](https://x.example/)\n" + "*" * 3000 + "a" + "*" * 3000 + "\n"
     parse_guide(text)
+
+
+def test_fix_check_fails_on_a_wrapped_definition_in_a_blockquote_and_write_fixes_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "g.md"
+    before = (f"# G\r\n\r\nSee [docs].\r\n[docs]: https://lookalike.example/\r\n\r\n"
+              f"> [docs]: {G}d\r\n")
+    path.write_bytes(before.encode())
+    assert run_cli(capsys, "fix", str(path), "--check").code == 1
+    assert run_cli(capsys, "fix", str(path), "--write").code == 0
+    assert path.read_bytes() == before.replace(f"{G}d", "https://real.example/d").encode()
+    assert run_cli(capsys, "fix", str(path), "--check").code == 0
