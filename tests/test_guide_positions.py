@@ -157,3 +157,14 @@ def test_fix_check_fails_on_a_wrapped_definition_in_a_blockquote_and_write_fixes
     assert run_cli(capsys, "fix", str(path), "--write").code == 0
     assert path.read_bytes() == before.replace(f"{G}d", "https://real.example/d").encode()
     assert run_cli(capsys, "fix", str(path), "--check").code == 0
+
+
+def test_a_resource_line_with_a_bare_url_or_anchor_has_a_link() -> None:
+    text = (
+        "1. **Step one:**\n\n   - **Resources:**\n"
+        "     - **Book:** Plain named book\n"
+        "     - **Paper:** Named with https://paper.example/x\n"
+        '     - **Video:** Named with <a href="https://video.example/">v</a>\n'
+    )
+    found = {resource.kind: resource.has_link for resource in parse_guide(text).resources}
+    assert found == {"Book": False, "Paper": True, "Video": True}

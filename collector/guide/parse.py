@@ -113,6 +113,15 @@ def _lead_label(inline: list[Node]) -> tuple[str, str] | None:
     return None
 
 
+def _is_link(node: Node) -> bool:
+    """A link of any syntax: markdown, `<a href>`, or a bare URL in the text."""
+    if node.kind == "link":
+        return True
+    if node.kind == "inline_html":
+        return node.value[:2].lower() == "<a" and "href" in node.value.lower()
+    return node.kind == "text" and "://" in node.value
+
+
 def _inline_runs(node: Node) -> list[tuple[bool, list[Node] | Node]]:
     """A container's children with consecutive inline nodes grouped (a tight list item
     holds its text directly, not in a paragraph): (True, run) or (False, block)."""
@@ -236,7 +245,7 @@ class _Walker:
                 GuideTopic(name.rstrip(". "), self.step, self.section, line, description)
             )
         elif self.label == _RESOURCES_LABEL and lead is not None:
-            has_link = any(n.kind == "link" for child in inline for n in child.walk())
+            has_link = any(_is_link(n) for child in inline for n in child.walk())
             self.resources.append(NamedResource(lead[0], lead[1], line, self.section, has_link))
 
     # -- links -----------------------------------------------------------------------
