@@ -89,7 +89,8 @@ def paragraph(draw: st.DrawFn) -> str:
 @st.composite
 def block(draw: st.DrawFn) -> str:
     match draw(st.sampled_from(["para", "heading", "fence", "html", "quote", "list",
-                                "definition", "quoted-definition", "fenced-definition"])):
+                                "definition", "quoted-definition", "listed-definition",
+                                "fenced-definition", "html-comment"])):
         case "para":
             return paragraph(draw)
         case "heading":
@@ -107,6 +108,10 @@ def block(draw: st.DrawFn) -> str:
             return f"[{draw(LABELS)}]: {draw(urls())}"
         case "quoted-definition":
             return f"> [{draw(LABELS)}]:\n> {draw(urls())}"
+        case "listed-definition":
+            return f"- {draw(WORDS)}\n\n  [{draw(LABELS)}]: <{draw(urls())}> 'title'"
+        case "html-comment":
+            return f"<!--\n<a href=\"{draw(urls())}\">{draw(WORDS)}</a>\n-->"
         case _:
             return f"```\n[{draw(LABELS)}]: {draw(urls())}\n```"
 
