@@ -162,3 +162,13 @@ def test_a_guide_of_only_local_links_is_checked_not_refused(
     code, out, _ = run(["check", "g.md", "--no-db", "--format", "json"], capsys)
     assert code == 1
     assert json.loads(out)["summary"]["broken"] == 1
+
+
+def test_local_results_never_sway_the_network_down_rule() -> None:
+    from linkfresh.collector.check.netdown import network_down
+    from linkfresh.collector.types import CheckResult
+
+    unreachable = CheckResult("https://a.example/", LinkState.ERROR, NOW, error_class="no-host")
+    local = CheckResult("./other.md", LinkState.OK, NOW, detail="found: other.md")
+    assert network_down([unreachable], ())
+    assert network_down([unreachable, local], ())
