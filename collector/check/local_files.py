@@ -1,8 +1,6 @@
 """Local links checked offline: relative paths and `#anchors` against files and headings.
-
-Pure pieces (GitHub's heading slugger, a document's anchor set, resolving a link against
-the guide's folder inside its repository) and one edge that reads files,
-`check_local_links`. A path that resolves outside the repository is never read.
+Pure pieces (GitHub's slugger, anchor sets, resolving inside the repository) and one edge
+that reads files, `check_local_links`; nothing outside the repository is ever read.
 """
 
 from __future__ import annotations

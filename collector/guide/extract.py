@@ -1,9 +1,6 @@
-"""Links out of parsed markdown: each with the exact source span of its destination.
-
-Inline and reference links and autolinks come from the parser's own link events; bare
-`https://` URLs are found in runs of plain text (never in code, links or HTML); `<a href>`
-and `id`/`name` anchors are read from raw HTML tag by tag, so comments and code spans
-never yield a link and an unclosed `<a>` ends where the next one starts.
+"""Links out of parsed markdown, each with the exact source span of its destination:
+markdown links from the parser's events, bare URLs from plain-text runs, `<a href>` (and
+`id`/`name` anchors) from raw HTML read tag by tag, comments and code never included.
 """
 
 from __future__ import annotations

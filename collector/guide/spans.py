@@ -1,8 +1,5 @@
-"""Where a destination is written, given where the parser says its link stands (pure).
-
-The parser reports the span of a whole link or definition; `fix` must rewrite exactly the
-destination inside it (CommonMark §6.3, §4.7), so these helpers read it from there, and
-tokenise raw HTML tags for `href`, `id` and `name` (§6.6 tag grammar).
+"""Where a destination is written inside the link or definition the parser located
+(CommonMark §6.3, §4.7), and raw HTML read tag by tag for `href`, `id` and `name` (§6.6).
 """
 
 from __future__ import annotations
