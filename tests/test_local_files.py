@@ -120,7 +120,7 @@ def test_check_local_links_verdicts(tmp_path: Path) -> None:
         "#nowhere-here": LinkState.BROKEN, "../../../../outside.md": LinkState.SKIPPED,
         "./disabled-missing.md": LinkState.SKIPPED,
     }
-    assert results["./missing.md"].detail == "no such file: docs/missing.md (guide.md:8)"
+    assert results["./missing.md"].detail == "no such file: docs/missing.md"
     assert "no heading or anchor #nowhere in docs/other.md" in (
         results["other.md#nowhere"].detail or "")
     assert "outside the repository" in (results["../../../../outside.md"].detail or "")
@@ -172,3 +172,19 @@ def test_local_results_never_sway_the_network_down_rule() -> None:
     local = CheckResult("./other.md", LinkState.OK, NOW, detail="found: other.md")
     assert network_down([unreachable], ())
     assert network_down([unreachable, local], ())
+
+
+def test_one_relative_url_in_two_folders_is_broken_from_the_one_it_fails_in(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "g.md").write_text("[n](notes.md)\n")
+    (tmp_path / "a" / "notes.md").write_text("# Notes\n")
+    links = [link for folder in ("a", "b")
+             for link in parse_guide("[n](notes.md)\n", f"{folder}/g.md").links]
+    files = {f"{folder}/g.md": tmp_path / folder / "g.md" for folder in ("a", "b")}
+    result = check_local_links(links, files, now=lambda: NOW, max_bytes=1 << 20)["notes.md"]
+    assert result.state is LinkState.BROKEN
+    assert result.detail == "no such file: b/notes.md (from b/g.md:1)"

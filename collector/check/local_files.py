@@ -191,28 +191,34 @@ def check_local_links(
     """One result per distinct local link URL (relative paths and `#anchors`).
 
     `guide_files` maps each guide's name (`Link.guide`) to its file. A URL written in
-    several places is broken if it is broken at any of them (the detail names the guide
-    and line); one whose every place is disabled inline, or that is excluded, is skipped.
+    several places is broken if it is broken at any of them (when they are in several
+    guides, the detail names the guide and line); one whose every place is disabled
+    inline, or that is excluded, is skipped.
     """
     documents = _Documents(max_bytes, {})
     roots: dict[Path, Path] = {}
-    verdicts: dict[str, tuple[LinkState, str]] = {}
+    verdicts: dict[str, tuple[LinkState, str, Link | None]] = {}
+    guides: dict[str, set[str]] = {}
     for link in links:
         if link.kind not in LOCAL_KINDS or link.guide not in guide_files:
             continue
+        guides.setdefault(link.url, set()).add(link.guide)
         if link.disabled or any(pattern.search(link.url) for pattern in exclude):
             reason = ("disabled inline in the guide" if link.disabled
                       else "excluded by pattern")
-            verdicts.setdefault(link.url, (LinkState.SKIPPED, reason))
+            verdicts.setdefault(link.url, (LinkState.SKIPPED, reason, None))
             continue
         guide_file = guide_files[link.guide]
         root = roots.setdefault(guide_file.parent, repository_root(guide_file.parent))
         state, detail = _verdict(link, guide_file.resolve(), root, documents)
-        if state is LinkState.BROKEN:
-            detail = f"{detail} ({link.guide}:{link.line})"
         known = verdicts.get(link.url)
         if known is None or _RANK[state] < _RANK[known[0]]:
-            verdicts[link.url] = (state, detail)
+            verdicts[link.url] = (state, detail, link)
     at = now()
-    return {url: CheckResult(url, state, at, detail=detail)
-            for url, (state, detail) in verdicts.items()}
+    results = {}
+    for url, (state, detail, link) in verdicts.items():
+        # Written alike in guides in different folders: say from where it is broken.
+        if state is LinkState.BROKEN and link is not None and len(guides[url]) > 1:
+            detail = f"{detail} (from {link.guide}:{link.line})"
+        results[url] = CheckResult(url, state, at, detail=detail)
+    return results
