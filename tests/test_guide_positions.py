@@ -168,3 +168,8 @@ def test_a_resource_line_with_a_bare_url_or_anchor_has_a_link() -> None:
     )
     found = {resource.kind: resource.has_link for resource in parse_guide(text).resources}
     assert found == {"Book": False, "Paper": True, "Video": True}
+
+
+def test_lone_surrogates_and_nul_never_crash() -> None:
+    guide = parse_guide("a \ud800 [x](https://x.example/) \x00 b\n")
+    assert [link.target for link in guide.links] == ["https://x.example/"]

@@ -23,6 +23,7 @@ _FRONT_MATTER_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
 _DISABLE_NEXT = "linkfresh-disable-next-line"
 _DISABLE = re.compile(r"<!--\s*linkfresh-(disable|enable)\s*-->")
 _ITEM_NUMBER = re.compile(r"[ \t]*(\d{1,9})[.)]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOPICS_LABEL = "topics"
 _RESOURCES_LABEL = "resources"
 
@@ -41,6 +42,11 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
 
 
 def _parse(text: str, path: str) -> Guide:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: never from a file, but never a crash
+            text = _SURROGATE.sub("\ufffd", text)
     lines = LineIndex(text)
     front_matter, body_from, warnings = _front_matter(text, lines, path)
     base = lines.offset(body_from)
