@@ -6,7 +6,7 @@ Chosen over: markdown-it-py (used before) reports only blocks' line ranges, so i
 positions mean re-deriving container prefixes by hooking its rules, and it parses a 1 MB
 reference-heavy changelog in 0.9-1.3 s before any work of ours, under the 1 MB/s target;
 markdown-it-pyrs (Rust, inline source maps, 4-10 MB/s) has had no release since 2024 and
-no bare-URL linkify in its wheel. pulldown-cmark yields that changelog's events in 0.02 s
+left bare URLs unlinked when we tried it. pulldown-cmark yields that changelog's events in 0.02 s
 (bench/links_bench.py measures the whole `links` command).
 """
 
