@@ -188,3 +188,14 @@ def test_one_relative_url_in_two_folders_is_broken_from_the_one_it_fails_in(
     result = check_local_links(links, files, now=lambda: NOW, max_bytes=1 << 20)["notes.md"]
     assert result.state is LinkState.BROKEN
     assert result.detail == "no such file: b/notes.md (from b/g.md:1)"
+
+
+def test_an_anchor_in_a_file_too_big_to_read_is_unverified_not_broken(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "big.md").write_text("# Big\n" + "x" * 2000)
+    guide_file = tmp_path / "g.md"
+    guide_file.write_text("[b](big.md#big)\n")
+    links = parse_guide(guide_file.read_text(), "g.md").links
+    result = check_local_links(links, {"g.md": guide_file}, now=lambda: NOW, max_bytes=1000)
+    assert result["big.md#big"].state is LinkState.UNVERIFIED
+    assert "limit" in (result["big.md#big"].detail or "")

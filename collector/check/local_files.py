@@ -170,14 +170,14 @@ def _judge(where: Resolved, root: Path, documents: _Documents) -> tuple[LinkStat
         kind = suffix or "plain"
         return LinkState.OK, f"found: {shown} (#{where.fragment}: {note} in a {kind} file)"
     known = documents.anchors_of(document)
-    if isinstance(known, str):
-        return LinkState.BROKEN, f"cannot read {shown}: {known}"
+    if isinstance(known, str):  # the file is there; its anchors cannot be known
+        return LinkState.UNVERIFIED, f"#{where.fragment} not checked: {known}"
     if fragment_found(where.fragment, known):
         return LinkState.OK, f"found: {shown}#{where.fragment}"
     return LinkState.BROKEN, f"no heading or anchor #{where.fragment} in {shown}"
 
 
-_RANK = {LinkState.BROKEN: 0, LinkState.OK: 1, LinkState.SKIPPED: 2}
+_RANK = {LinkState.BROKEN: 0, LinkState.UNVERIFIED: 1, LinkState.OK: 2, LinkState.SKIPPED: 3}
 
 
 def check_local_links(
