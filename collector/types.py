@@ -106,6 +106,9 @@ class Guide:
     steps: tuple[str, ...]
     encoding: str = "utf-8"
     warnings: tuple[str, ...] = ()
+    # Heading texts as written (for anchors) and explicit HTML `id`/`name` anchors.
+    headings: tuple[str, ...] = ()
+    anchor_ids: tuple[str, ...] = ()
 
 
 class LinkState(StrEnum):

@@ -22,6 +22,16 @@ class LinkEntry:
     kind: str
     places: tuple[Link, ...]
 
+    @property
+    def unwrapped_by(self) -> tuple[str, ...]:
+        """Every rule that unwrapped one of the places, in order of first use."""
+        return tuple(dict.fromkeys(rule for place in self.places for rule in place.unwrapped_by))
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Every flag raised at one of the places, in order of first appearance."""
+        return tuple(dict.fromkeys(flag for place in self.places for flag in place.flags))
+
 
 def group_links(links: Iterable[Link]) -> list[LinkEntry]:
     """Group occurrences by normalised URL, in order of first appearance."""
@@ -43,10 +53,9 @@ def _tsv_cell(value: str) -> str:
 def render_links_text(entries: list[LinkEntry]) -> str:
     lines: list[str] = []
     for entry in entries:
-        first = entry.places[0]
         notes = [entry.kind] if entry.kind != "http" else []
-        notes += [f"unwrapped: {'+'.join(first.unwrapped_by)}"] if first.unwrapped_by else []
-        notes += list(first.flags)
+        notes += [f"unwrapped: {'+'.join(entry.unwrapped_by)}"] if entry.unwrapped_by else []
+        notes += list(entry.flags)
         notes += ["disabled"] if all(place.disabled for place in entry.places) else []
         lines.append(entry.target + (f"  ({', '.join(notes)})" if notes else ""))
         for place in entry.places:
@@ -67,8 +76,8 @@ def render_links_json(entries: list[LinkEntry]) -> str:
                 "url": entry.url,
                 "target": entry.target,
                 "kind": entry.kind,
-                "unwrapped_by": list(entry.places[0].unwrapped_by),
-                "flags": list(entry.places[0].flags),
+                "unwrapped_by": list(entry.unwrapped_by),
+                "flags": list(entry.flags),
                 "places": [
                     {
                         "guide": place.guide,

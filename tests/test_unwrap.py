@@ -180,3 +180,17 @@ def test_unwrap_is_idempotent_on_wrappers(wrapped: str, depth: int) -> None:
 @given(st.text())
 def test_normalise_never_raises(text: str) -> None:
     assert normalise(normalise(text)) == normalise(text)
+
+
+def test_google_click_through_with_empty_q_takes_url() -> None:
+    wrapped = "https://www.google.com/url?sa=t&rct=j&q=&esrc=s&url=http%3A%2F%2Fx.example%2Fa%3Fb%3D1&usg=AO"
+    assert unwrap(wrapped).url == "http://x.example/a?b=1"
+    assert unwrap(wrapped).rules == ("google-url",)
+
+
+@pytest.mark.parametrize(
+    "text", [None, "https://x.example/FAQ#install", "https://x.example/FAQ%23install", "FAQ"]
+)
+def test_escapes_in_a_raw_inner_url_stay_as_written_whatever_the_text(text: str | None) -> None:
+    wrapped = "https://www.google.com/url?q=https://x.example/FAQ%23install&sa=D"
+    assert unwrap(wrapped, text).url == "https://x.example/FAQ%23install"

@@ -317,16 +317,21 @@ async def check_links(
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
+    local: Callable[[list[Link]], Mapping[str, CheckResult]] | None = None,
 ) -> list[CheckResult]:
     """Check the distinct URLs of `links`, one result per distinct `Link.url`, in order.
 
     Options are those of `check_urls`. A URL is skipped when every occurrence is disabled
     inline or when it is not an http link (mailto, relative, ...); those are never fetched.
+    `local` judges relative links and #anchors offline (`local_files.check_local_links`).
     """
     skipped: dict[str, str] = {}
     wanted: dict[str, None] = {}
     every = list(links)
+    offline = dict(local(every)) if local is not None else {}
     for link in every:
+        if link.url in offline:
+            continue
         if link.kind is not LinkKind.HTTP:
             skipped.setdefault(link.url, f"not fetched: {link.kind} link")
         elif not link.disabled:
@@ -338,7 +343,7 @@ async def check_links(
                                expected_seconds=expected_seconds, progress=progress, now=now,
                                clock=clock, sleep=sleep, rng=rng)
     at = now()
-    results = {r.url: r for r in checked}
+    results = {r.url: r for r in checked} | offline
     for url, reason in skipped.items():
         results.setdefault(url, CheckResult(url, LinkState.SKIPPED, at, detail=reason))
     order = dict.fromkeys(link.url for link in every)

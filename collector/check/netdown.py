@@ -23,7 +23,8 @@ def unreachable_hosts(results: Iterable[CheckResult]) -> tuple[set[str], set[str
     """(hosts tried, hosts where every result failed at the network level)."""
     by_host: dict[str, list[CheckResult]] = defaultdict(list)
     for result in results:
-        if result.state is not LinkState.SKIPPED:
+        # Local links (no host) were judged offline: they say nothing about the network.
+        if result.state is not LinkState.SKIPPED and host_of(result.url):
             by_host[host_of(result.url)].append(result)
     failed = {
         host for host, found in by_host.items()

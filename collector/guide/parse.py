@@ -1,67 +1,71 @@
 """Markdown guide -> `Guide`: front matter, sections, steps, topics and link occurrences.
 
-A real CommonMark parser (markdown-it-py) decides what is a link, so code spans and
-fenced code never yield links; `spans` finds where each destination is written.
+A CommonMark parser (pulldown-cmark, see `markdown`) decides what is a link and where its
+destination is written, so code spans and fenced code never yield links and `fix`
+rewrites exactly the characters each place names.
 """
 
 from __future__ import annotations
 
-import html
+import gc
 import re
 from dataclasses import dataclass, field
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
-from markdown_it.tree import SyntaxTreeNode
 
-from linkfresh.collector.guide.spans import (
-    LineIndex,
-    Span,
-    html_anchors,
-    inline_destinations,
-    reference_definitions,
-)
+from linkfresh.collector.guide.extract import Extractor, Found, plain_text
+from linkfresh.collector.guide.markdown import INLINE, Node, parse_tree
+from linkfresh.collector.guide.spans import LineIndex
 from linkfresh.collector.guide.unwrap import link_kind, normalise, unwrap
-from linkfresh.collector.types import Guide, GuideTopic, Link, LinkKind, LinkSource, NamedResource
+from linkfresh.collector.types import Guide, GuideTopic, Link, LinkKind, NamedResource
 
 _FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
 _FRONT_MATTER_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
 _DISABLE_NEXT = "linkfresh-disable-next-line"
 _DISABLE = re.compile(r"<!--\s*linkfresh-(disable|enable)\s*-->")
+_ITEM_NUMBER = re.compile(r"[ \t]*(\d{1,9})[.)]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOPICS_LABEL = "topics"
 _RESOURCES_LABEL = "resources"
 
 
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": True}).enable("linkify")
-    # Only URLs with a scheme are bare links: "Fast.ai" in prose is a name, not a link.
-    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
-    return md
-
-
-_MD = _markdown()
-
-
 def parse_guide(text: str, path: str = "<guide>") -> Guide:
     """Parse guide `text` (as decoded from `path`) into a `Guide`. Pure; never raises."""
+    # A big guide makes about a million small objects and no cyclic garbage: the cyclic
+    # collector, run again and again over all of them, would double the parse time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, path)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, path: str) -> Guide:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: never from a file, but never a crash
+            text = _SURROGATE.sub("\ufffd", text)
     lines = LineIndex(text)
     front_matter, body_from, warnings = _front_matter(text, lines, path)
-    # Blank the front matter rather than cutting it, so markdown-it's line numbers stay ours.
-    body = "\n" * body_from + text[lines.offset(body_from) :]
+    base = lines.offset(body_from)
+    body = text[base:]
     title = str(front_matter.get("title") or "").strip()
-    walker = _Walker(text, lines, path, title, _disabled_lines(text))
-    walker.visit(SyntaxTreeNode(_MD.parse(body, walker.env)))
-    links = sorted(walker.links, key=lambda link: (link.line, walker.order[id(link)]))
+    walker = _Walker(text, lines, path, title, _disabled_lines(text), Extractor(text, body, base))
+    walker.visit(parse_tree(body, base))
     return Guide(
         path=path,
         title=title,
         front_matter=front_matter,
-        links=tuple(links),
+        links=tuple(link for _, link in sorted(walker.links, key=lambda pair: pair[0])),
         topics=tuple(walker.topics),
         resources=tuple(walker.resources),
         steps=tuple(dict.fromkeys(walker.steps)),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings + walker.warnings),
+        headings=tuple(walker.heading_texts),
+        anchor_ids=tuple(walker.extractor.ids),
     )
 
 
@@ -102,22 +106,13 @@ def _disabled_lines(text: str) -> frozenset[int]:
     return frozenset(disabled)
 
 
-def _plain_text(node: SyntaxTreeNode) -> str:
-    """The visible text of an inline subtree."""
-    if node.type in ("text", "code_inline", "html_inline"):
-        return node.content if node.type != "html_inline" else ""
-    if node.type in ("softbreak", "hardbreak"):
-        return " "
-    return "".join(_plain_text(child) for child in node.children)
-
-
-def _lead_label(inline: SyntaxTreeNode) -> tuple[str, str] | None:
+def _lead_label(inline: list[Node]) -> tuple[str, str] | None:
     """For `**Label:** rest` return ("Label", "rest"); None when not strong-led."""
-    children = [c for c in inline.children if c.type != "text" or c.content.strip()]
-    if not children or children[0].type != "strong":
+    children = [c for c in inline if c.kind != "text" or c.value.strip()]
+    if not children or children[0].kind != "strong":
         return None
-    label = _plain_text(children[0]).strip()
-    rest = "".join(_plain_text(child) for child in children[1:]).strip()
+    label = plain_text(children[0]).strip()
+    rest = "".join(plain_text(child) for child in children[1:]).strip()
     if label.endswith(":"):
         return label[:-1].strip(), rest
     if rest.startswith(":"):
@@ -125,10 +120,36 @@ def _lead_label(inline: SyntaxTreeNode) -> tuple[str, str] | None:
     return None
 
 
-def _first_inline(item: SyntaxTreeNode) -> SyntaxTreeNode | None:
-    for child in item.children:
-        if child.type == "paragraph" and child.children:
-            return child.children[0]
+def _is_link(node: Node) -> bool:
+    """A link of any syntax: markdown, `<a href>`, or a bare URL in the text."""
+    if node.kind == "link":
+        return True
+    if node.kind == "inline_html":
+        return node.value[:2].lower() == "<a" and "href" in node.value.lower()
+    return node.kind == "text" and "://" in node.value
+
+
+def _inline_runs(node: Node) -> list[tuple[bool, list[Node] | Node]]:
+    """A container's children with consecutive inline nodes grouped (a tight list item
+    holds its text directly, not in a paragraph): (True, run) or (False, block)."""
+    runs: list[tuple[bool, list[Node] | Node]] = []
+    for child in node.children:
+        if child.kind in INLINE:
+            if runs and runs[-1][0]:
+                runs[-1][1].append(child)  # type: ignore[union-attr]
+            else:
+                runs.append((True, [child]))
+        else:
+            runs.append((False, child))
+    return runs
+
+
+def _first_inline(item: Node) -> list[Node] | None:
+    for is_run, part in _inline_runs(item):
+        if is_run:
+            return part  # type: ignore[return-value]
+        if isinstance(part, Node) and part.kind == "paragraph" and part.children:
+            return part.children
     return None
 
 
@@ -141,165 +162,134 @@ class _Walker:
     path: str
     title: str
     disabled: frozenset[int]
-    env: dict[str, object] = field(default_factory=dict)
-    links: list[Link] = field(default_factory=list)
-    order: dict[int, int] = field(default_factory=dict)
+    extractor: Extractor
+    links: list[tuple[int, Link]] = field(default_factory=list)
     topics: list[GuideTopic] = field(default_factory=list)
     resources: list[NamedResource] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     headings: list[tuple[int, str]] = field(default_factory=list)
+    heading_texts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     step: str | None = None
     label: str | None = None
-    _references: dict[str, Span] | None = None
+    quoted: int = 0
+
+    _section: tuple[str, ...] | None = None
+    _section_key: tuple[int, str | None] | None = None
+    _heading_count: int = 0
 
     @property
     def section(self) -> tuple[str, ...]:
-        head = (self.title,) if self.title else ()
-        tail = (self.step,) if self.step else ()
-        return head + tuple(text for _, text in self.headings) + tail
+        # Links far outnumber headings and steps: build the path once per change.
+        key = (self._heading_count, self.step)
+        if self._section is None or key != self._section_key:
+            head = (self.title,) if self.title else ()
+            tail = (self.step,) if self.step else ()
+            self._section = head + tuple(text for _, text in self.headings) + tail
+            self._section_key = key
+        return self._section
 
-    def visit(self, node: SyntaxTreeNode) -> None:
-        match node.type:
+    def visit(self, node: Node) -> None:
+        match node.kind:
             case "heading":
                 self._heading(node)
-            case "list_item":
+            case "item":
                 self._list_item(node)
-            case "inline":
-                self._inline(node)
+            case "paragraph":
+                self._inline(node.children)
             case "html_block":
-                self._html_block(node)
+                self._add_all(self.extractor.html_block(node))
+            case "code_block":
+                pass
+            case "blockquote":
+                self.quoted += 1
+                self._children(node)
+                self.quoted -= 1
             case _:
-                for child in node.children:
-                    self.visit(child)
+                self._children(node)
 
-    def _heading(self, node: SyntaxTreeNode) -> None:
-        level = int(node.tag[1])
+    def _children(self, node: Node) -> None:
+        for is_run, part in _inline_runs(node):
+            if is_run:
+                self._inline(part)  # type: ignore[arg-type]
+            else:
+                self.visit(part)  # type: ignore[arg-type]
+
+    def _heading(self, node: Node) -> None:
+        level = int(node.info.get("level", 1))
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
-        text = " ".join(_plain_text(node).split())
-        self.headings.append((level, text))
+        # Badges (images) are not part of a section's name.
+        written = "".join(plain_text(child, images=False) for child in node.children)
+        self.heading_texts.append(written.strip())
+        self.headings.append((level, " ".join(written.split())))
+        self._heading_count += 1
         self.step = None
-        for child in node.children:
-            self.visit(child)
+        self._inline(node.children)
 
-    def _list_item(self, node: SyntaxTreeNode) -> None:
+    def _list_item(self, node: Node) -> None:
         saved_step, saved_label = self.step, self.label
         inline = _first_inline(node)
         lead = _lead_label(inline) if inline is not None else None
-        ordered = node.parent is not None and node.parent.type == "ordered_list"
-        if ordered and lead is not None:
-            self.step = f"{node.info}. {lead[0]}" if node.info else lead[0]
+        number = _ITEM_NUMBER.match(self.text, node.start)
+        if number and lead is not None:
+            self.step = f"{number.group(1)}. {lead[0]}"
             self.steps.append(self.step)
             self.label = None
         elif inline is not None:
             self._record_item(node, inline, lead)
             if lead is not None and not lead[1]:
                 self.label = lead[0].casefold()
-        for child in node.children:
-            self.visit(child)
+        self._children(node)
         self.step, self.label = saved_step, saved_label
 
-    def _record_item(
-        self, node: SyntaxTreeNode, inline: SyntaxTreeNode, lead: tuple[str, str] | None
-    ) -> None:
-        line = (node.map or (0, 0))[0] + 1
+    def _record_item(self, node: Node, inline: list[Node], lead: tuple[str, str] | None) -> None:
+        line = self.lines.line_of(node.start)
         if self.label == _TOPICS_LABEL and self.step:
-            name, description = lead if lead else (" ".join(_plain_text(inline).split()), "")
+            name, description = lead if lead else (
+                " ".join("".join(plain_text(child) for child in inline).split()), "")
             self.topics.append(
                 GuideTopic(name.rstrip(". "), self.step, self.section, line, description)
             )
         elif self.label == _RESOURCES_LABEL and lead is not None:
-            has_link = any(child.type == "link" for child in inline.walk())
+            has_link = any(_is_link(n) for child in inline for n in child.walk())
             self.resources.append(NamedResource(lead[0], lead[1], line, self.section, has_link))
 
     # -- links -----------------------------------------------------------------------
 
-    def _region(self, node: SyntaxTreeNode) -> tuple[int, int]:
-        start, end = node.map or (0, 0)
-        return self.lines.offset(start), self.lines.offset(end)
+    def _inline(self, nodes: list[Node]) -> None:
+        self._add_all(self.extractor.inline(nodes, quoted=self.quoted > 0))
 
-    def _inline(self, node: SyntaxTreeNode) -> None:
-        start, end = self._region(node)
-        cursor = start
-        for child in node.walk():
-            if child.type == "link":
-                cursor = self._link(child, cursor, end)
-        if any(c.type == "html_inline" and c.content.lower().startswith("<a") for c in node.walk()):
-            for anchor in html_anchors(self.text, start, end):
-                self._add(
-                    anchor.span, html.unescape(self._raw(anchor.span)), anchor.text, LinkSource.HTML
-                )
+    def _add_all(self, found: list[Found]) -> None:
+        for place in found:
+            self._add(place)
 
-    def _html_block(self, node: SyntaxTreeNode) -> None:
-        start, end = self._region(node)
-        for anchor in html_anchors(self.text, start, end):
-            self._add(
-                anchor.span, html.unescape(self._raw(anchor.span)), anchor.text, LinkSource.HTML
+    def _add(self, found: Found) -> None:
+        span = found.span
+        written = self.text[span.start : span.end] if span is not None else found.destination
+        line = self.lines.line_of(found.at)
+        if span is None:
+            self.warnings.append(
+                f"{self.path}:{line}: cannot tell where the destination of this link is "
+                "written; `fix` leaves it alone"
             )
-
-    def _raw(self, span: Span) -> str:
-        return self.text[span.start : span.end]
-
-    def _link(self, node: SyntaxTreeNode, cursor: int, end: int) -> int:
-        href = str(node.attrs.get("href", ""))
-        text = " ".join(_plain_text(node).split())
-        if node.markup in ("autolink", "linkify"):
-            source = LinkSource.AUTOLINK if node.markup == "autolink" else LinkSource.BARE
-            written = _plain_text(node)
-            position = self.text.find(written, cursor, end)
-            if position == -1:
-                self._add(None, href, text, source, cursor)
-                return cursor
-            span = Span(position, position + len(written))
-            self._add(span, written if source is LinkSource.BARE else href, text, source)
-            return span.end
-        for span in inline_destinations(self.text, cursor, end):
-            raw = self._raw(span)
-            # Most destinations are written as markdown-it normalises them: skip the work.
-            if raw == href or _MD.normalizeLink(unescapeAll(raw)) == href:
-                self._add(span, unescapeAll(raw), text, LinkSource.INLINE)
-                return span.end
-        for span in self.references.values():
-            raw = self._raw(span)
-            if _MD.normalizeLink(unescapeAll(raw)) == href:
-                self._add(span, unescapeAll(raw), text, LinkSource.REFERENCE, cursor)
-                return cursor
-        self._add(None, href, text, LinkSource.INLINE, cursor)
-        return cursor
-
-    @property
-    def references(self) -> dict[str, Span]:
-        if self._references is None:
-            self._references = reference_definitions(self.text)
-        return self._references
-
-    def _add(
-        self,
-        span: Span | None,
-        destination: str,
-        text: str,
-        source: LinkSource,
-        at: int | None = None,
-    ) -> None:
-        written = self._raw(span) if span is not None else destination
-        line = self.lines.line_of(at if at is not None else span.start if span else 0)
+        destination = found.destination
         kind = link_kind(destination)
-        unwrapped = unwrap(destination, text) if kind is LinkKind.HTTP else None
+        unwrapped = unwrap(destination, found.text) if kind is LinkKind.HTTP else None
         target = unwrapped.url if unwrapped else destination.strip()
         link = Link(
             url=normalise(target),
             target=target,
             written_url=written,
-            text=text,
+            text=found.text,
             guide=self.path,
             line=line,
             section=self.section,
-            kind=link_kind(target),
-            source=source,
+            kind=link_kind(target) if unwrapped and unwrapped.rules else kind,
+            source=found.source,
             unwrapped_by=unwrapped.rules if unwrapped else (),
             flags=unwrapped.flags if unwrapped else (),
             disabled=line in self.disabled,
             span=(span.start, span.end) if span is not None else None,
         )
-        self.order[id(link)] = len(self.links)
-        self.links.append(link)
+        self.links.append((found.at, link))

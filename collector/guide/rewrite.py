@@ -7,20 +7,20 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 
+from linkfresh.collector.guide.spans import ENTITY
 from linkfresh.collector.types import Link, LinkSource
 
 # Characters a destination cannot hold unbracketed (CommonMark §6.3): whitespace (Unicode's
 # too, which the guide parser stops at), controls and pointy brackets.
 _PLAIN_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>\s]")
-# Text a destination would read as an entity reference (§2.5), so it must be escaped.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # No line ending fits in any destination, and CommonMark reads NUL as U+FFFD (§2.3): those
 # are percent-encoded.
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
 # Autolinks hold no whitespace, controls or pointy brackets and know no escapes (§6.5).
 _AUTOLINK_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>\s]")
-# A bare URL is left bare only when linkify is sure to take all of it and nothing more.
-_BARE_SAFE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@$&+,;=%]*[A-Za-z0-9/#=_\-~]")
+# A bare URL is left bare only when linkify is sure to take all of it and nothing more
+# (balanced parentheses included, as in `.../Foo_(bar)`: linkify and GFM keep those).
+_BARE_SAFE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@$&+,;=%()]*[A-Za-z0-9/#=_\-~)]")
 
 
 def _percent(match: re.Match[str]) -> str:
@@ -44,7 +44,8 @@ def markdown_destination(url: str, *, bracketed: bool = False) -> str:
     endings, which no destination can hold, are percent-encoded. `bracketed`: the source
     already has the `<...>` around the destination, so only what goes inside is returned.
     """
-    escaped = _ENTITY.sub(lambda match: "\\" + match[0], url.replace("\\", "\\\\"))
+    # Text a destination would read as an entity reference (§2.5) is escaped.
+    escaped = ENTITY.sub(lambda match: "\\" + match[0], url.replace("\\", "\\\\"))
     if not bracketed and url and not _PLAIN_UNSAFE.search(url) and _balanced(url):
         return escaped
     inner = _LINE_BREAK.sub(_percent, escaped).replace("<", "\\<").replace(">", "\\>")
@@ -68,7 +69,8 @@ def replacement_for(link: Link, target: str, *, bracketed: bool = False) -> str:
     if link.source is LinkSource.BARE:
         # Markup from a redirect must not become markup in the guide: anything linkify might
         # cut short or read as emphasis is written as an autolink instead.
-        return target if _BARE_SAFE.fullmatch(target) else f"<{autolink_destination(target)}>"
+        bare = _BARE_SAFE.fullmatch(target) and _balanced(target)
+        return target if bare else f"<{autolink_destination(target)}>"
     return markdown_destination(target, bracketed=bracketed)
 
 

@@ -7,6 +7,7 @@ URL). `unwrap` applies them until nothing changes and says which rules fired.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
@@ -79,6 +80,15 @@ RULES: tuple[UnwrapRule, ...] = (
     _rule("steam", r"steamcommunity\.com", r"/linkfilter/?", ("url", "u"), ""),
 )
 
+# Any wrapper's host: most links match none, and are done with after one regex.
+_ANY_WRAPPER_HOST = re.compile("|".join(f"(?:{rule.host.pattern})" for rule in RULES),
+                               re.IGNORECASE)
+
+# The host of an absolute URL, read without a full parse (most links wrap nothing).
+_HOST_PART = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)")
+# Already in normal form: lower-case http(s) host without port, a path, no empty `?`/`#`.
+_NORMAL = re.compile(r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[^\s?#]*(?:\?[^\s#]+)?(?:#\S+)?")
+
 # A markdown backslash escape of an ASCII punctuation character (CommonMark §2.4).
 _MD_ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -93,6 +103,8 @@ class Unwrapped:
     url: str
     rules: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    # The inner URL was percent-decoded out of its parameter (not written there raw).
+    decoded: bool = False
 
 
 def unescape_markdown(url: str) -> str:
@@ -115,11 +127,13 @@ def _split(url: str) -> SplitResult | None:
         return None
 
 
-def _raw_param(query: str, names: tuple[str, ...], own: frozenset[str]) -> str | None:
-    """The raw (still encoded) value of the first of `names` in `query`.
+def _raw_params(query: str, names: tuple[str, ...], own: frozenset[str]) -> Iterator[str]:
+    """The raw (still encoded) values of `names` in `query`, in the order of `names`.
 
     Wrappers often carry the inner URL unencoded (`q=https://x/?a=1&b=2`); then the inner
     URL's own `&b=2` belongs to it, up to the next parameter that is the wrapper's own.
+    Google's click-through form has an empty `q=` and the target in `url=`: every name is
+    offered in turn, and the caller takes the first that holds a URL.
     """
     parts = query.split("&")
     for name in names:
@@ -128,15 +142,16 @@ def _raw_param(query: str, names: tuple[str, ...], own: frozenset[str]) -> str |
             if not sep or unquote(key) != name:
                 continue
             if "://" not in value:  # encoded: the value ends at the next `&`
-                return value
+                yield value
+                break
             tail = [value]
             for following in parts[index + 1 :]:
                 following_key = following.partition("=")[0]
                 if following_key in own or following_key in names:
                     break
                 tail.append(following)
-            return "&".join(tail)
-    return None
+            yield "&".join(tail)
+            break
 
 
 def _inner_url(raw: str) -> str:
@@ -154,25 +169,30 @@ def _inner_url(raw: str) -> str:
 
 def unwrap_once(url: str) -> Unwrapped | None:
     """Apply the first matching rule once; None when no rule applies."""
+    quick = _HOST_PART.match(url)
+    if quick and not _ANY_WRAPPER_HOST.fullmatch(quick.group(1).rstrip(".")):
+        return None
     parts = _split(url)
     if parts is None or parts.scheme.lower() not in ("http", "https"):
         return None
     host = (parts.hostname or "").rstrip(".")
+    if not _ANY_WRAPPER_HOST.fullmatch(host):
+        return None
     for rule in RULES:
         if not (rule.host.fullmatch(host) and rule.path.fullmatch(parts.path or "/")):
             continue
-        raw = _raw_param(parts.query, rule.params, rule.own_params)
-        if raw is None:
-            continue
-        inner = _inner_url(raw)
-        if not looks_like_url(inner):
-            if rule.only_if_url:
-                return Unwrapped(url, (), (f"{rule.name}:not-a-url",))
-            continue
-        # An unencoded inner URL may have lost its fragment to the wrapper.
-        if parts.fragment and "#" not in inner:
-            inner = f"{inner}#{parts.fragment}"
-        return Unwrapped(inner, (rule.name,))
+        found = False
+        for raw in _raw_params(parts.query, rule.params, rule.own_params):
+            found = True
+            inner = _inner_url(raw)
+            if not looks_like_url(inner):
+                continue
+            # An unencoded inner URL may have lost its fragment to the wrapper.
+            if parts.fragment and "#" not in inner:
+                inner = f"{inner}#{parts.fragment}"
+            return Unwrapped(inner, (rule.name,), decoded="://" not in raw)
+        if found and rule.only_if_url:
+            return Unwrapped(url, (), (f"{rule.name}:not-a-url",))
     return None
 
 
@@ -180,11 +200,13 @@ def unwrap(url: str, text: str | None = None) -> Unwrapped:
     """Unwrap `url` through every wrapper it is nested in.
 
     `text` is the link text: when it is itself a URL and the wrapper carries that same URL
-    (modulo escapes and percent-encoding), the text's spelling wins.
+    percent-encoded, the text's spelling wins. An inner URL written raw in the wrapper is
+    kept as written whatever the text says (`q=https://x.org/FAQ%23install` keeps `%23`).
     """
     current = unescape_markdown(url.strip())
     rules: list[str] = []
     flags: list[str] = []
+    decoded = False
     for _ in range(_MAX_ROUNDS):
         step = unwrap_once(current)
         if step is None:
@@ -193,8 +215,8 @@ def unwrap(url: str, text: str | None = None) -> Unwrapped:
         if step.url == current:
             break
         rules.extend(step.rules)
-        current = step.url
-    if rules and text is not None:
+        current, decoded = step.url, step.decoded
+    if rules and decoded and text is not None:
         candidate = unescape_markdown(text.strip())
         if looks_like_url(candidate) and same_url(candidate, current):
             current = candidate
@@ -247,7 +269,10 @@ def normalise(url: str) -> str:
     Path, query and fragment are kept as written; an empty path becomes `/`. Non-URLs and
     non-network schemes come back unchanged.
     """
-    parts = _split(url.strip())
+    url = url.strip()
+    if _NORMAL.fullmatch(url):
+        return url
+    parts = _split(url)
     if parts is None or not parts.scheme or not parts.netloc:
         return url.strip()
     scheme = parts.scheme.lower()

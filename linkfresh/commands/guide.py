@@ -110,7 +110,10 @@ def fix(
         for message in warnings:
             warn(message)
         name = display_name(path)
-        fixed = rewrite(text, parse_guide(text, name).links, targets)
+        parsed = parse_guide(text, name)
+        for message in parsed.warnings:  # e.g. a destination whose place cannot be told
+            warn(message)
+        fixed = rewrite(text, parsed.links, targets)
         if fixed == text:
             print(f"{name}: nothing to fix", file=sys.stderr)
             continue

@@ -29,6 +29,7 @@ from linkfresh.stages.check_stateless import (
     check_once,
     check_until_stopped,
     http_links,
+    local_checker,
     utcnow,
 )
 from linkfresh.stages.recording import GatedRecorder
@@ -105,7 +106,8 @@ def check_stage(
         try:
             results, stopped = asyncio.run(check_until_stopped(
                 to_check, client, app, validators(engine, due), on_result, stop, clock,
-                expected_seconds=last_elapsed(engine, due)))
+                expected_seconds=last_elapsed(engine, due),
+                local=local_checker(app, parsed, app.guide_paths(guides), clock)))
         except BaseException:
             # What the check confirmed before it failed is true evidence: keep it.
             recorder.finish(network_down=not recorder.open)
