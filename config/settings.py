@@ -95,7 +95,10 @@ class TopicSettings(_Section):
 
     name: str = Field(min_length=1)
     arxiv_query: str = ""
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="terms making an item relevant")
+    names: list[str] = Field(default_factory=list, description="model names, counted in titles")
+    exclude: list[str] = Field(default_factory=list, description="in a title: not this topic")
+    threshold: float | None = Field(None, ge=0, description="score an item needs; None: default")
     section: str = ""
 
 

@@ -140,6 +140,7 @@ def init(
     paths = app.guide_paths(guides)
     topics = [
         TopicSettings(name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords),
+                      names=list(t.names), exclude=list(t.exclude), threshold=t.threshold,
                       section=t.section)
         for t in default_topics(app, paths)
     ]

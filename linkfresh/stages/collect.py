@@ -22,8 +22,8 @@ from linkfresh.collector.news.feeds import FeedRetry, collect_feeds
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome
 from linkfresh.collector.types import FeedState, Guide, Paper, Post, Topic
 from linkfresh.config.bundled import bundled_feeds
-from linkfresh.config.settings import FeedSettings, Settings, TopicSettings
-from linkfresh.context import AppContext, default_topics
+from linkfresh.config.settings import FeedSettings, Settings
+from linkfresh.context import AppContext, default_topics, to_topic
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.stages.named_resources import suggest_resources
 from linkfresh.storage.news import (
@@ -84,10 +84,6 @@ class CollectPlan:
     @property
     def sources(self) -> int:
         return len(self.feeds) + len(self.arxiv_topics)
-
-
-def to_topic(topic: TopicSettings) -> Topic:
-    return Topic(topic.name, topic.arxiv_query, tuple(topic.keywords), topic.section)
 
 
 def configured_topics(app: AppContext, parsed: Sequence[Guide] | None = None) -> list[Topic]:
