@@ -80,7 +80,9 @@ class ArxivSettings(_Section):
     """`[arxiv]`: the arXiv API (https://info.arxiv.org/help/api/tou.html)."""
 
     base_url: str = DEFAULT_ARXIV_URL
-    max_per_topic: int = Field(50, ge=1, le=2000)
+    max_per_topic: int = Field(
+        1000, ge=1, le=10000, description="safety ceiling; pages are read until the window ends"
+    )
     page_size: int = Field(50, ge=1, le=2000)
     delay: float = Field(3.0, ge=0, description="seconds between requests (arXiv asks for 3)")
     retries: int = Field(3, ge=0, le=10)

@@ -60,7 +60,7 @@ def starter_config(
         '# Authorization = "Bearer ..."',
         "",
         "[arxiv]",
-        "# max_per_topic = 50",
+        "# max_per_topic = 1000      # ceiling: pages are read until the window is covered",
         "# lookback_days = 14         # how far back the first collection looks",
         "# delay = 3.0                # seconds between requests, as arXiv's terms ask",
         "",

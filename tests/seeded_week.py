@@ -128,7 +128,8 @@ GOOGLE_SEARCH = "https://www.google.com/search?q="
 
 TOPICS = (
     ("Transformer architecture", 'cat:cs.CL AND (ti:transformer OR ti:"self-attention")',
-     ["transformer", "self-attention", "attention mechanism", "multi-head attention"]),
+     ["transformer", "self-attention", "attention", "attention mechanism", "multi-head attention",
+      "positional encoding"]),
     ("Pre-training and fine-tuning", 'cat:cs.CL AND (ti:"pre-training" OR ti:"fine-tuning")',
      ["pre-training", "fine-tuning", "finetuning", "instruction tuning", "lora"]),
     ("Efficient inference", 'cat:cs.CL AND (ti:quantization OR ti:"speculative decoding")',

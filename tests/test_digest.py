@@ -110,14 +110,19 @@ def test_topics_capped_newest_first_in_guide_order() -> None:
     assert [paper.arxiv_id for paper in beta.papers] == ["2611.00006", "2611.00005", "2611.00004"]
     assert beta.more_papers == 5
     assert beta.papers[0].authors == ("A", "B") and beta.papers[0].more_authors == 2
-    assert "- … and 5 more papers" in render_digest_markdown(digest)
+    text = render_digest_markdown(digest)
+    assert "Papers (3 of 8, best first):" in text
+    assert "- … and 5 more papers in the JSON digest (`digest-2026-W48.json`)" in text
+    assert [p.arxiv_id for p in beta.further_papers][:2] == ["2611.00003", "2611.00002"]
 
 
 def test_topic_mappings_are_accepted() -> None:
     both = _paper(1, 2, ())
     digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
                           papers={"B": [both, _paper(2, 1, ())], "A": [both]}, topics=["A", "B"])
-    assert [(news.topic, len(news.papers)) for news in digest.topics] == [("A", 1), ("B", 2)]
+    # one paper, one place: listed under its first topic, mentioned under the other
+    assert [(news.topic, len(news.papers)) for news in digest.topics] == [("A", 0), ("B", 2)]
+    assert [m.listed_under for m in digest.topics[0].mentions] == ["B"]
     assert digest.headline.new_papers == 2
 
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from linkfresh.collector.news.relevance import (
     DEFAULT_THRESHOLD,
+    SHORT_SUMMARY,
     TITLE_WEIGHT,
     mask,
     profiles,
@@ -68,16 +69,20 @@ def test_software_names_are_not_topics() -> None:
     assert topic_names("Transformer-based encoders", "", TOPICS) == ("Architecture",)
 
 
-def test_a_title_term_is_enough_without_a_summary_but_not_with_one() -> None:
+def test_a_title_term_is_enough_without_an_abstract_but_not_with_one() -> None:
     assert topic_names("Quick LoRA tricks", "", TOPICS) == ("Tuning",)
-    # with a summary to read, a lone title term needs support from it
-    assert topic_names("Quick LoRA tricks", "we bake bread", TOPICS) == ()
-    assert topic_names("Quick LoRA tricks", "we fine-tune adapters", TOPICS) == ("Tuning",)
+    assert topic_names("Quick LoRA tricks", "What worked for us.", TOPICS) == ("Tuning",)
+    # with an abstract to read, a lone title term needs another term from it
+    abstract = "We report what happened when we baked bread for a week. " * 5
+    assert topic_names("Quick LoRA tricks", abstract, TOPICS) == ()
+    assert topic_names("Quick LoRA tricks", abstract + "We fine-tune.", TOPICS) == ("Tuning",)
+    assert topic_names("Quick LoRA tricks", abstract + "LoRA again.", TOPICS) == ()
     assert DEFAULT_THRESHOLD > TITLE_WEIGHT
+    assert len(words(abstract).stems) >= SHORT_SUMMARY
 
 
 def test_summary_only_items_are_capped_below_threshold() -> None:
-    summary = "transformer self-attention positional encoding " * 5
+    summary = "transformer self-attention positional encoding " * 10
     assert topic_names("A study", summary, TOPICS) == ()
 
 
@@ -96,7 +101,7 @@ def test_exclusion_in_title_rules_a_topic_out() -> None:
 
 def test_per_topic_threshold() -> None:
     assert topic_names("A new benchmark", "", TOPICS) == ("Evaluation",)  # titles only
-    summary = "we report an evaluation"
+    summary = "we report an evaluation " + "and more words " * 20
     assert topic_names("A new benchmark", summary, TOPICS) == ()  # 3 + 1 < 5
     assert topic_names("Benchmark and evaluation", summary, TOPICS) == ("Evaluation",)
     assert topic_names("A speech benchmark", "", TOPICS) == ()

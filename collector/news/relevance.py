@@ -21,9 +21,11 @@ from linkfresh.collector.types import Topic
 TITLE_WEIGHT = 3.0
 SUMMARY_WEIGHT = 1.0
 SUMMARY_CAP = 3.0
-# With these weights an item needs a title term backed by its summary, or two title terms;
-# an item with no summary (a feed of titles only) is held to `TITLE_WEIGHT` instead.
+# With these weights an item needs a title term backed by its summary, or two title terms.
+# An item with no summary, or a blurb shorter than `SHORT_SUMMARY` words (many feeds give
+# titles only), cannot be expected to back its title up: it is held to `TITLE_WEIGHT`.
 DEFAULT_THRESHOLD = 3.5
+SHORT_SUMMARY = 40
 
 # Software whose name contains a topic word; masked before matching.
 SOFTWARE_NAMES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (
@@ -126,8 +128,7 @@ def relevances(title: str, summary: str, topics: Sequence[Profile]) -> tuple[Rel
     earlier topic.
     """
     title_words, summary_words = words(mask(title)), words(mask(summary))
-    # An item with no summary (a feed of titles only) can earn title points only.
-    ceiling = float("inf") if summary_words.stems else TITLE_WEIGHT
+    ceiling = float("inf") if len(summary_words.stems) >= SHORT_SUMMARY else TITLE_WEIGHT
     found = [(score(title_words, summary_words, topic), index)
              for index, topic in enumerate(topics)]
     kept = [(found, index) for found, index in found

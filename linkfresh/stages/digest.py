@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from linkfresh.collector.news.relevance import profiles
 from linkfresh.collector.types import Guide
 from linkfresh.context import AppContext, load_and_warn, write_atomically
 from linkfresh.exitcodes import Fail
@@ -40,11 +41,13 @@ def digest_stage(
     with recorded_run(engine, "digest", end) as run:
         guides = list(parsed) if parsed is not None else load_and_warn(app, None)
         data = digest_data(engine, start, end)
-        topics = [topic.name for topic in configured_topics(app, guides)]
+        every_topic = configured_topics(app, guides)
+        topics = [topic.name for topic in every_topic]
         snapshots, matches = _suggestions(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
-                             snapshots=snapshots, matches=matches, feed_urls=feed_urls)
+                             snapshots=snapshots, matches=matches, feed_urls=feed_urls,
+                             relevance=profiles(every_topic))
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
         if (files.path.exists() and not force
                 and files.path.read_text(encoding="utf-8") != files.text):

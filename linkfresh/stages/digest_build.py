@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from linkfresh.collector.news.relevance import Profile
 from linkfresh.collector.types import Guide, LinkKind
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
@@ -176,6 +177,7 @@ def make_digest(
     snapshots: Snapshots | None = None,
     matches: Matches | None = None,
     feed_urls: Mapping[str, str] | None = None,
+    relevance: Sequence[Profile] | None = None,
 ) -> Digest:
     """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
     snapshots, matches = snapshots or {}, matches or {}
@@ -202,6 +204,7 @@ def make_digest(
         unlinked=unlinked,
         failed_sources=failed_sources(data.failed_sources, feed_urls),
         per_topic=per_topic,
+        relevance=relevance,
     )
 
 
