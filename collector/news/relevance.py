@@ -133,7 +133,7 @@ def relevances(title: str, summary: str, topics: Sequence[Profile]) -> tuple[Rel
              for index, topic in enumerate(topics)]
     kept = [(found, index) for found, index in found
             if found.score > 0 and found.score >= min(topics[index].threshold, ceiling)]
-    kept.sort(key=lambda pair: (-pair[0].score, pair[0].by_name, pair[1]))
+    kept.sort(key=lambda pair: (-pair[0].score, pair[0].by_name, -pair[1]))
     return tuple(relevance for relevance, _ in kept)
 
 
