@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from linkfresh.collector.types import Paper, Post
+from linkfresh.collector.news.relevance import profiles
+from linkfresh.collector.types import Paper, Post, Topic
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
     DIGEST_SCHEMA_VERSION,
@@ -226,3 +227,54 @@ def test_any_web_text_adds_no_structure(titles: list[str], source: str, topic: s
     assert len(hrefs) == len(papers) + sum(url is not None for url in linkable)
     assert all(str(href).startswith(("https://arxiv.org/abs/", "https://blog.example/",
                                      "https://x.example/")) for href in hrefs)
+
+
+def test_relevance_ranks_explains_and_places_each_item_once() -> None:
+    topics = profiles([
+        Topic("Inference", keywords=("quantization", "speculative decoding", "kv cache")),
+        Topic("Evaluation", keywords=("benchmark", "leaderboard"), exclude=("speech",)),
+    ])
+    moment = START + timedelta(days=1)
+
+    def post(slug: str, title: str, day: int = 1) -> Post:
+        return Post(f"https://blog.example.org/{slug}", title, "Blog",
+                    START + timedelta(days=day), "")
+
+    posts = [post("a", "Quantization notes", 3),
+             post("b", "KV cache quantization with speculative decoding"),
+             post("c", "A quantization benchmark and leaderboard"),
+             post("d", "A speech benchmark"),
+             post("e", "Baking bread")]
+    paper = Paper("2611.00001", 1, "Quantization [x](javascript:alert(1))", ("A",), "", (),
+                  moment, moment, "https://arxiv.org/abs/2611.00001")
+    digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
+                          posts=posts, papers=[paper], topics=["Inference", "Evaluation"],
+                          per_topic=1, relevance=topics)
+    inference, evaluation, other = digest.topics
+    assert other.topic == "Other" and not other.posts and other.more_posts == 2
+    assert {p.url for p in other.further_posts} == {"https://blog.example.org/d",
+                                                   "https://blog.example.org/e"}
+    # best first: three terms beat one; the rest is counted and kept for the JSON digest
+    assert [p.url for p in inference.posts] == ["https://blog.example.org/b"]
+    assert inference.posts[0].why == ("quantization", "speculative decoding", "kv cache")
+    assert [p.url for p in inference.further_posts] == ["https://blog.example.org/a"]
+    assert inference.total_posts == 2 and inference.total_papers == 1
+    # c scores 6 on Evaluation and 3 on Inference: listed there, mentioned here
+    assert [p.url for p in evaluation.posts] == ["https://blog.example.org/c"]
+    assert [(m.url, m.listed_under) for m in inference.mentions] == [
+        ("https://blog.example.org/c", "Evaluation")]
+
+    text = render_digest_markdown(digest)
+    assert "· why: quantization, speculative decoding, kv cache" in text
+    assert "Posts (1 of 2, best first):" in text
+    assert "- … and 1 more post in the JSON digest (`digest-2026-W48.json`)" in text
+    assert ("Also relevant, listed under another topic: [A quantization benchmark and "
+            "leaderboard](https://blog.example.org/c) (under Evaluation)." in text)
+    hrefs = [child.attrGet("href") for token in MarkdownIt().parse(text)
+             for child in token.children or [] if child.type == "link_open"]
+    assert hrefs and all(str(href).startswith("https://") for href in hrefs)  # title escaped
+    plain = json.loads(render_digest_json(digest))
+    listed = plain["topics"][0]
+    assert listed["posts"][0]["score"] == 9.0
+    assert [p["url"] for p in listed["further_posts"]] == ["https://blog.example.org/a"]
+    assert listed["mentions"][0]["listed_under"] == "Evaluation"
