@@ -15,6 +15,7 @@ DEFAULT_DATABASE = "sqlite:///linkfresh.db"
 DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
 DEFAULT_ARCHIVE_URL = "https://archive.org/wayback/available"
+DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co/api/daily_papers"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_GUIDE_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -126,6 +127,8 @@ class DigestSettings(_Section):
     per_topic: int = Field(5, ge=1, description="papers and posts listed per topic")
     archive_url: str = DEFAULT_ARCHIVE_URL
     archive_lookup: bool = True
+    daily_papers: bool = Field(True, description="mark papers Hugging Face's community picked")
+    daily_papers_url: str = DEFAULT_DAILY_PAPERS_URL
 
 
 class ScheduleSettings(_Section):

@@ -72,6 +72,7 @@ def build_digest(
     max_authors: int = DEFAULT_MAX_AUTHORS,
     fix_command: str = DEFAULT_FIX_COMMAND,
     relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
 ) -> Digest:
     """Sort, cap and count the period's findings into a `Digest`.
 
@@ -84,6 +85,8 @@ def build_digest(
     With `relevance` (every topic's profile), each item is scored now and listed under its
     best topic, best first, with the terms that earned it; otherwise its stored topics
     count, in order. Either way an item is listed once and mentioned under its other topics.
+    `notable` (arXiv id -> upvotes on Hugging Face's daily papers) marks papers and breaks
+    ties between equally relevant ones; it never lists a paper.
     """
     papers, posts = _by_topics(papers), _by_topics(posts)
     newly = sorted(newly_broken, key=_by_place)
@@ -97,7 +100,8 @@ def build_digest(
     unverified_items = sorted(unverified, key=_by_place)
     paper_list = _latest_papers(papers)
     post_list = list({post.url: post for post in sorted(posts, key=_post_key)}.values())
-    news = _topic_news(paper_list, post_list, topics, per_topic, max_authors, relevance)
+    news = _topic_news(paper_list, post_list, topics, per_topic, max_authors, relevance,
+                       notable or {})
     failed = tuple(sorted(failed_sources, key=lambda item: (item.kind, item.name, item.reason)))
     headline = Headline(
         links_checked=links_checked,
@@ -183,9 +187,10 @@ def _placements(title: str, summary: str, stored: Sequence[str],
     return list(relevances(title, summary, relevance))
 
 
-def _ranked(entries: list[tuple[Relevance, float, str, V]]) -> list[V]:
-    """Best first: by score, then newest, then by key (deterministic)."""
-    return [entry for *_, entry in sorted(entries, key=lambda e: (-e[0].score, -e[1], e[2]))]
+def _ranked(entries: list[tuple[Relevance, int, float, str, V]]) -> list[V]:
+    """Best first: by score, then upvotes (papers), then newest, then by key."""
+    return [entry for *_, entry in
+            sorted(entries, key=lambda e: (-e[0].score, -e[1], -e[2], e[3]))]
 
 
 def _topic_news(
@@ -195,10 +200,12 @@ def _topic_news(
     per_topic: int,
     max_authors: int,
     relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
 ) -> tuple[TopicNews, ...]:
     """Each item listed in full under its best topic and mentioned under its others."""
-    listed_papers: dict[str, list[tuple[Relevance, float, str, PaperItem]]] = {}
-    listed_posts: dict[str, list[tuple[Relevance, float, str, PostItem]]] = {}
+    listed_papers: dict[str, list[tuple[Relevance, int, float, str, PaperItem]]] = {}
+    listed_posts: dict[str, list[tuple[Relevance, int, float, str, PostItem]]] = {}
+    notable = notable or {}
     mentions: dict[str, list[Mention]] = {}
     for paper in papers:
         placed = _placements(paper.title, paper.abstract, paper.topics, relevance)
@@ -212,9 +219,11 @@ def _topic_news(
             published=_utc(paper.published).date(),
             score=best.score,
             why=best.matched,
+            upvotes=notable.get(paper.arxiv_id),
         )
         when = _utc(paper.published).timestamp()
-        listed_papers.setdefault(best.topic, []).append((best, when, paper.arxiv_id, item))
+        votes = item.upvotes or 0
+        listed_papers.setdefault(best.topic, []).append((best, votes, when, paper.arxiv_id, item))
         for other in placed[1:]:
             mentions.setdefault(other.topic, []).append(
                 Mention(paper.title, paper.abs_url, best.topic))
@@ -224,7 +233,7 @@ def _topic_news(
         published = _utc(post.published).date() if post.published else None
         entry = PostItem(post.title, post.url, post.source, published, best.score, best.matched)
         when = _utc(post.published).timestamp() if post.published else float("-inf")
-        listed_posts.setdefault(best.topic, []).append((best, when, post.url, entry))
+        listed_posts.setdefault(best.topic, []).append((best, 0, when, post.url, entry))
         for other in placed[1:]:
             mentions.setdefault(other.topic, []).append(Mention(post.title, post.url, best.topic))
     rank = {name: index for index, name in enumerate(order)}

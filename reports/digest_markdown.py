@@ -191,8 +191,12 @@ def _paper(item: PaperItem) -> str:
     if item.more_authors:
         authors += " et al."
     by = f"{_DASH}{authors}" if authors else ""
+    picked = ""
+    if item.upvotes is not None:
+        votes = f", {item.upvotes} upvote{'s' if item.upvotes != 1 else ''}"
+        picked = f" · picked on Hugging Face daily papers{votes}"
     return (f"- {md_link(item.title, item.abs_url, limit=TITLE_LIMIT)}{by} ({item.published})"
-            f"{_why(item.why)}")
+            f"{_why(item.why)}{picked}")
 
 
 def _post(item: PostItem) -> str:

@@ -146,6 +146,7 @@ class PaperItem:
     published: date
     score: float = 0.0
     why: tuple[str, ...] = ()
+    upvotes: int | None = None  # picked on Hugging Face's daily papers, with this many votes
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,3 +278,27 @@ def test_relevance_ranks_explains_and_places_each_item_once() -> None:
     assert listed["posts"][0]["score"] == 9.0
     assert [p["url"] for p in listed["further_posts"]] == ["https://blog.example.org/a"]
     assert listed["mentions"][0]["listed_under"] == "Evaluation"
+
+
+def test_daily_papers_break_ties_and_never_list_a_paper() -> None:
+    topics = profiles([Topic("Inference", keywords=("quantization", "pruning"))])
+    moment = START + timedelta(days=1)
+
+    def paper(number: int, title: str, day: int) -> Paper:
+        when = START + timedelta(days=day)
+        return Paper(f"2611.{number:05d}", 1, title, ("A",), "", (), when, when,
+                     f"https://arxiv.org/abs/2611.{number:05d}")
+
+    papers = [paper(1, "Quantization one", 3), paper(2, "Quantization two", 1),
+              paper(3, "Quantization and pruning", 0), paper(4, "Baking bread", 2)]
+    notable = {"2611.00002": 30, "2611.00004": 99}
+    digest = build_digest(period=WEEK, now=moment, guides=["g.md"], links_checked=1,
+                          papers=papers, topics=["Inference"], per_topic=3,
+                          relevance=topics, notable=notable)
+    inference = digest.topics[0]
+    # relevance first (two terms beat one), then upvotes, then newest
+    assert [p.arxiv_id for p in inference.papers] == ["2611.00003", "2611.00002", "2611.00001"]
+    assert inference.papers[1].upvotes == 30 and inference.papers[0].upvotes is None
+    assert digest.topics[1].topic == "Other" and not digest.topics[1].papers  # 99 votes: no
+    text = render_digest_markdown(digest)
+    assert "· why: quantization · picked on Hugging Face daily papers, 30 upvotes" in text

@@ -14,6 +14,7 @@ from linkfresh.collector.types import Guide
 from linkfresh.context import AppContext, load_and_warn, write_atomically
 from linkfresh.exitcodes import Fail
 from linkfresh.stages.collect import configured_feeds, configured_topics
+from linkfresh.stages.daily_papers_lookup import daily_picks
 from linkfresh.stages.digest_build import (
     Matches,
     Snapshots,
@@ -45,9 +46,11 @@ def digest_stage(
         topics = [topic.name for topic in every_topic]
         snapshots, matches = _suggestions(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
+        picks, picks_failed = daily_picks(app, start, end, bool(data.papers))
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
                              snapshots=snapshots, matches=matches, feed_urls=feed_urls,
-                             relevance=profiles(every_topic))
+                             relevance=profiles(every_topic), notable=picks,
+                             more_failed=[picks_failed] if picks_failed else [])
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
         if (files.path.exists() and not force
                 and files.path.read_text(encoding="utf-8") != files.text):

@@ -178,6 +178,8 @@ def make_digest(
     matches: Matches | None = None,
     feed_urls: Mapping[str, str] | None = None,
     relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
+    more_failed: Sequence[FailedSource] = (),
 ) -> Digest:
     """The digest for `data`'s period (pure: `now` is the period's end, for same bytes)."""
     snapshots, matches = snapshots or {}, matches or {}
@@ -202,9 +204,10 @@ def make_digest(
         posts=data.posts,
         topics=topics,
         unlinked=unlinked,
-        failed_sources=failed_sources(data.failed_sources, feed_urls),
+        failed_sources=[*failed_sources(data.failed_sources, feed_urls), *more_failed],
         per_topic=per_topic,
         relevance=relevance,
+        notable=notable,
     )
 
 
