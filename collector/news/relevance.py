@@ -125,13 +125,15 @@ def relevances(title: str, summary: str, topics: Sequence[Profile]) -> tuple[Rel
     """The topics an item is relevant to (score at or above the threshold), best first.
 
     Ties go to a topic matched by keywords over one matched by names only, then to the
-    earlier topic.
+    later topic: a guide's later steps are narrower, and an item that fits a basic and an
+    advanced step equally well ("Fine-tune Llama 2 with DPO") is about the advanced one
+    (measured on the tuning split of bench/curation.py).
     """
     title_words, summary_words = words(mask(title)), words(mask(summary))
     ceiling = float("inf") if len(summary_words.stems) >= SHORT_SUMMARY else TITLE_WEIGHT
-    found = [(score(title_words, summary_words, topic), index)
-             for index, topic in enumerate(topics)]
-    kept = [(found, index) for found, index in found
+    scored = [(score(title_words, summary_words, topic), index)
+              for index, topic in enumerate(topics)]
+    kept = [(found, index) for found, index in scored
             if found.score > 0 and found.score >= min(topics[index].threshold, ceiling)]
     kept.sort(key=lambda pair: (-pair[0].score, pair[0].by_name, -pair[1]))
     return tuple(relevance for relevance, _ in kept)
