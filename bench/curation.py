@@ -11,7 +11,8 @@ overall, on the tuning split and on the held-out split:
 
 Posts are digested a week at a time (the blog's real weeks); the papers are one week.
 `--methods` compares the relevance score with the old whole-word keyword matching and with
-variants (no stemming, a full Snowball stemmer, no exclusions, no model names). The numbers
+variants (no stemming, a full Snowball stemmer, no exclusions, no model names, the guide
+step's own terms added to each topic's keywords). The numbers
 are written to results/curation.json and results/curation.md and are reported, not asserted.
 
     .venv/bin/python bench/curation.py [--per-topic 5] [--methods all] [--verbose]
@@ -28,11 +29,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from linkfresh.collector.guide.read import read_guide
+from linkfresh.collector.guide.topic_seeds import derive_topics
 from linkfresh.collector.news import relevance as relevance_module
 from linkfresh.collector.news import terms as terms_module
 from linkfresh.collector.news.relevance import Profile, profiles
 from linkfresh.collector.types import Paper, Post, Topic
-from linkfresh.config.bundled import bundled_topics
+from linkfresh.config.bundled import bundled_guide_path, bundled_topics
 from linkfresh.reports.digest import build_digest
 from linkfresh.reports.digest_model import Period
 
@@ -199,6 +202,9 @@ def methods(topics: Sequence[Topic]) -> dict[str, tuple[str, Callable[[], Placer
     """name -> (stemmer, how to build the placer once the stemmer is in place)."""
     plain = [replace(t, exclude=()) for t in topics]
     no_names = [replace(t, names=()) for t in topics]
+    # The guide's own words for each step (its **Topics:** bullets), added to the keywords.
+    steps = {t.section: t.keywords for t in derive_topics(read_guide(bundled_guide_path()))}
+    with_guide = [replace(t, keywords=t.keywords + steps.get(t.section, ())) for t in topics]
     return {
         "relevance": ("light", lambda: relevance_placer(profiles(topics))),
         "old keyword match": ("light", lambda: keyword_placer(topics)),
@@ -206,6 +212,7 @@ def methods(topics: Sequence[Topic]) -> dict[str, tuple[str, Callable[[], Placer
         "relevance, Snowball stemmer": ("snowball", lambda: relevance_placer(profiles(topics))),
         "relevance, no exclusions": ("light", lambda: relevance_placer(profiles(plain))),
         "relevance, no model names": ("light", lambda: relevance_placer(profiles(no_names))),
+        "relevance + guide step terms": ("light", lambda: relevance_placer(profiles(with_guide))),
     }
 
 
