@@ -213,6 +213,9 @@ def _topic(news: TopicNews, json_name: str) -> str:
     ):
         if not total:
             continue
+        if not items:  # nothing shown here (items that fit no topic): say where they are
+            blocks.append(f"{label}: {total}, listed in the JSON digest ({md_code(json_name)}).")
+            continue
         noun = label.lower() if more > 1 else label.lower().removesuffix("s")
         tail = [f"- … and {more} more {noun} in the JSON digest ({md_code(json_name)})"]
         heading = f"{label} ({len(items)} of {total}, best first)" if more else label

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from linkfresh.collector.guide.topic_seeds import arxiv_query_for
 from linkfresh.config.bundled import bundled_topics
 
@@ -69,3 +71,14 @@ def test_the_topic_still_finds_its_papers(topic: str, title: str) -> None:
 ])
 def test_init_queries_say_what_arxiv_will_do(keywords: tuple[str, ...], query: str) -> None:
     assert arxiv_query_for(keywords) == query
+
+
+@given(st.lists(st.text(max_size=40), max_size=8))
+def test_init_queries_are_well_formed_for_any_bullets(keywords: list[str]) -> None:
+    query = arxiv_query_for(keywords)
+    assert '"' not in query and query.count("(") == query.count(")")
+    if query:
+        match = compile_query(query)  # parses; every part is ti:<word> ANDed or ORed
+        assert isinstance(match(Record("x", "y", ("cs.CL",))), bool)
+        assert all(part.startswith("ti:") for part in query.replace("(", "").split()
+                   if part not in ("AND", "OR"))

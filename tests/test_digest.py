@@ -267,6 +267,7 @@ def test_relevance_ranks_explains_and_places_each_item_once() -> None:
     text = render_digest_markdown(digest)
     assert "· why: quantization, speculative decoding, kv cache" in text
     assert "Posts (1 of 2, best first):" in text
+    assert "### Other\n\nPosts: 2, listed in the JSON digest (`digest-2026-W48.json`)." in text
     assert "- … and 1 more post in the JSON digest (`digest-2026-W48.json`)" in text
     assert ("Also relevant, listed under another topic: [A quantization benchmark and "
             "leaderboard](https://blog.example.org/c) (under Evaluation)." in text)
