@@ -190,12 +190,19 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """A topic to collect news for."""
+    """A topic to collect news for: what to ask arXiv, and what makes an item relevant.
+
+    `keywords` and `names` (model names, counted in titles only) raise an item's score,
+    `exclude` rules a topic out when in the title; `threshold` None means the default.
+    """
 
     name: str
     arxiv_query: str = ""
     keywords: tuple[str, ...] = ()
     section: str = ""
+    names: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    threshold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

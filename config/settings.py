@@ -17,6 +17,7 @@ DEFAULT_DATABASE = "sqlite:///linkfresh.db"
 DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
 DEFAULT_ARCHIVE_URL = "https://archive.org/wayback/available"
+DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co/api/daily_papers"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_GUIDE_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -91,7 +92,9 @@ class ArxivSettings(_Section):
     """`[arxiv]`: the arXiv API (https://info.arxiv.org/help/api/tou.html)."""
 
     base_url: str = DEFAULT_ARXIV_URL
-    max_per_topic: int = Field(50, ge=1, le=2000)
+    max_per_topic: int = Field(
+        1000, ge=1, le=10000, description="safety ceiling; pages are read until the window ends"
+    )
     page_size: int = Field(50, ge=1, le=2000)
     delay: float = Field(3.0, ge=0, description="seconds between requests (arXiv asks for 3)")
     retries: int = Field(3, ge=0, le=10)
@@ -106,7 +109,10 @@ class TopicSettings(_Section):
 
     name: str = Field(min_length=1)
     arxiv_query: str = ""
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="terms making an item relevant")
+    names: list[str] = Field(default_factory=list, description="model names, counted in titles")
+    exclude: list[str] = Field(default_factory=list, description="in a title: not this topic")
+    threshold: float | None = Field(None, ge=0, description="score an item needs; None: default")
     section: str = ""
 
 
@@ -132,6 +138,8 @@ class DigestSettings(_Section):
     per_topic: int = Field(5, ge=1, description="papers and posts listed per topic")
     archive_url: str = DEFAULT_ARCHIVE_URL
     archive_lookup: bool = True
+    daily_papers: bool = Field(True, description="mark papers Hugging Face's community picked")
+    daily_papers_url: str = DEFAULT_DAILY_PAPERS_URL
 
 
 class ScheduleSettings(_Section):

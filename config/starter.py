@@ -60,7 +60,7 @@ def starter_config(
         '# Authorization = "Bearer ..."',
         "",
         "[arxiv]",
-        "# max_per_topic = 50",
+        "# max_per_topic = 1000      # ceiling: pages are read until the window is covered",
         "# lookback_days = 14         # how far back the first collection looks",
         "# delay = 3.0                # seconds between requests, as arXiv's terms ask",
         "",
@@ -71,7 +71,13 @@ def starter_config(
         f"# timezone = {_string(schedule.timezone)}",
         "",
     ]
-    lines.append("# Topics to collect new papers and posts for (derived from the guide's steps).")
+    lines += [
+        "# Topics to collect new papers and posts for (derived from the guide's steps).",
+        "# An item's relevance: 3 per keyword or model name (`names`) in its title, up to 3",
+        "# more from keywords in its abstract; a term of `exclude` in the title rules the",
+        "# topic out. `threshold` (default 3.5; 3 without an abstract) is what it needs.",
+        "# arXiv reads a quoted phrase as its words in any order, and stems every word.",
+    ]
     for topic in topics:
         lines += [
             "[[topics]]",
@@ -79,8 +85,14 @@ def starter_config(
             f"section = {_string(topic.section)}",
             f"arxiv_query = {_string(topic.arxiv_query)}",
             f"keywords = {_strings(topic.keywords)}",
-            "",
         ]
+        if topic.names:
+            lines.append(f"names = {_strings(topic.names)}")
+        if topic.exclude:
+            lines.append(f"exclude = {_strings(topic.exclude)}")
+        if topic.threshold is not None:
+            lines.append(f"threshold = {topic.threshold}")
+        lines.append("")
     lines.append(
         "# Blogs: a feed URL, or a site whose feed is discovered (kind = auto|feed|site|listing)."
     )

@@ -17,7 +17,7 @@ from linkfresh.collector.types import Guide, Topic
 from linkfresh.config.bundled import BUNDLED_GUIDE_NAME, bundled_guide_path, bundled_topics
 from linkfresh.config.ignore_file import IGNORE_FILENAME, parse_ignore_file
 from linkfresh.config.loader import ConfigError, load_settings
-from linkfresh.config.settings import Settings
+from linkfresh.config.settings import Settings, TopicSettings
 from linkfresh.exitcodes import ExitCode, Fail
 
 STDIN = Path("-")  # a guide argument of `-` reads the guide from standard input
@@ -145,6 +145,12 @@ def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
     return parsed
 
 
+def to_topic(topic: TopicSettings) -> Topic:
+    """The collector's value for a configured topic."""
+    return Topic(topic.name, topic.arxiv_query, tuple(topic.keywords), topic.section,
+                 tuple(topic.names), tuple(topic.exclude), topic.threshold)
+
+
 def default_topics(
     app: AppContext, paths: list[Path] | None = None, parsed: Sequence[Guide] | None = None
 ) -> list[Topic]:
@@ -153,8 +159,7 @@ def default_topics(
     are those guides already read (the digest has them), so they are not parsed again."""
     paths = app.guide_paths(paths)
     if all(is_bundled(path) for path in paths):
-        return [Topic(t.name, t.arxiv_query, tuple(t.keywords), t.section)
-                for t in bundled_topics()]
+        return [to_topic(topic) for topic in bundled_topics()]
     guides = parsed if parsed is not None else app.load_guides(paths)
     derived = [topic for guide in guides for topic in derive_topics(guide)]
     return list({topic.name: topic for topic in derived}.values())

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TypeVar
 
+from linkfresh.collector.news.relevance import Profile, Relevance, relevances
 from linkfresh.collector.types import Paper, Post
 from linkfresh.reports.digest_markdown import render_digest_markdown
 from linkfresh.reports.digest_model import (
@@ -25,6 +26,7 @@ from linkfresh.reports.digest_model import (
     GuidePlace,
     Headline,
     LinkUpdate,
+    Mention,
     PaperItem,
     Period,
     PostItem,
@@ -48,6 +50,7 @@ UNSORTED_TOPIC = "Other"
 
 T = TypeVar("T")
 Item = TypeVar("Item", Paper, Post)
+V = TypeVar("V")
 
 
 def build_digest(
@@ -73,6 +76,8 @@ def build_digest(
     fix_command: str = DEFAULT_FIX_COMMAND,
     coverage: Coverage | None = None,
     guide_read_only: bool = False,
+    relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
 ) -> Digest:
     """Sort, cap and count the period's findings into a `Digest`.
 
@@ -81,6 +86,12 @@ def build_digest(
     not in it follow alphabetically, papers and posts without a topic go under "Other".
     Papers are deduplicated by arXiv id (latest version wins), posts by URL. `papers` and
     `posts` may be flat (topics from each item's `topics`) or mappings of topic -> items.
+
+    With `relevance` (every topic's profile), each item is scored now and listed under its
+    best topic, best first, with the terms that earned it; otherwise its stored topics
+    count, in order. Either way an item is listed once and mentioned under its other topics.
+    `notable` (arXiv id -> upvotes on Hugging Face's daily papers) marks papers and breaks
+    ties between equally relevant ones; it never lists a paper.
     """
     papers, posts = _by_topics(papers), _by_topics(posts)
     newly = sorted(newly_broken, key=_by_place)
@@ -94,7 +105,8 @@ def build_digest(
     unverified_items = sorted(unverified, key=_by_place)
     paper_list = _latest_papers(papers)
     post_list = list({post.url: post for post in sorted(posts, key=_post_key)}.values())
-    news = _topic_news(paper_list, post_list, topics, per_topic, max_authors)
+    news = _topic_news(paper_list, post_list, topics, per_topic, max_authors, relevance,
+                       notable or {})
     failed = tuple(sorted(failed_sources, key=lambda item: (item.kind, item.name, item.reason)))
     headline = Headline(
         links_checked=links_checked,
@@ -176,15 +188,38 @@ def _post_key(post: Post) -> tuple[object, ...]:
     return (-published, post.url, post.title)
 
 
+def _placements(title: str, summary: str, stored: Sequence[str],
+                relevance: Sequence[Profile] | None) -> list[Relevance]:
+    """The topics an item belongs to, best first: scored now when `relevance` is given (so
+    a changed topic re-sorts what was collected), else the topics it was stored with."""
+    if relevance is None:
+        return [Relevance(topic, 0.0, ()) for topic in stored]
+    return list(relevances(title, summary, relevance))
+
+
+def _ranked(entries: list[tuple[Relevance, int, float, str, V]]) -> list[V]:
+    """Best first: by score, then upvotes (papers), then newest, then by key."""
+    return [entry for *_, entry in
+            sorted(entries, key=lambda e: (-e[0].score, -e[1], -e[2], e[3]))]
+
+
 def _topic_news(
     papers: list[Paper],
     posts: list[Post],
     order: Sequence[str],
     per_topic: int,
     max_authors: int,
+    relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
 ) -> tuple[TopicNews, ...]:
-    by_topic: dict[str, tuple[list[PaperItem], list[PostItem]]] = {}
+    """Each item listed in full under its best topic and mentioned under its others."""
+    listed_papers: dict[str, list[tuple[Relevance, int, float, str, PaperItem]]] = {}
+    listed_posts: dict[str, list[tuple[Relevance, int, float, str, PostItem]]] = {}
+    notable = notable or {}
+    mentions: dict[str, list[Mention]] = {}
     for paper in papers:
+        placed = _placements(paper.title, paper.abstract, paper.topics, relevance)
+        best = placed[0] if placed else Relevance(UNSORTED_TOPIC, 0.0, ())
         item = PaperItem(
             arxiv_id=paper.arxiv_id,
             title=paper.title,
@@ -192,27 +227,47 @@ def _topic_news(
             authors=paper.authors[:max_authors],
             more_authors=max(0, len(paper.authors) - max_authors),
             published=_utc(paper.published).date(),
+            score=best.score,
+            why=best.matched,
+            upvotes=notable.get(paper.arxiv_id),
         )
-        for topic in paper.topics or (UNSORTED_TOPIC,):
-            by_topic.setdefault(topic, ([], []))[0].append(item)
+        when = _utc(paper.published).timestamp()
+        votes = item.upvotes or 0
+        listed_papers.setdefault(best.topic, []).append((best, votes, when, paper.arxiv_id, item))
+        for other in placed[1:]:
+            mentions.setdefault(other.topic, []).append(
+                Mention(paper.title, paper.abs_url, best.topic))
     for post in posts:
+        placed = _placements(post.title, post.summary, post.topics, relevance)
+        best = placed[0] if placed else Relevance(UNSORTED_TOPIC, 0.0, ())
         published = _utc(post.published).date() if post.published else None
-        entry = PostItem(post.title, post.url, post.source, published)
-        for topic in post.topics or (UNSORTED_TOPIC,):
-            by_topic.setdefault(topic, ([], []))[1].append(entry)
+        entry = PostItem(post.title, post.url, post.source, published, best.score, best.matched)
+        when = _utc(post.published).timestamp() if post.published else float("-inf")
+        listed_posts.setdefault(best.topic, []).append((best, 0, when, post.url, entry))
+        for other in placed[1:]:
+            mentions.setdefault(other.topic, []).append(Mention(post.title, post.url, best.topic))
     rank = {name: index for index, name in enumerate(order)}
-    names = sorted(by_topic, key=lambda name: (rank.get(name, len(rank)), name == UNSORTED_TOPIC,
-                                              name))
-    return tuple(
-        TopicNews(
+    names = sorted(set(listed_papers) | set(listed_posts) | set(mentions),
+                   key=lambda name: (rank.get(name, len(rank)), name == UNSORTED_TOPIC, name))
+    news = []
+    for name in names:
+        # Scored items that fit no topic are counted, and listed in the JSON digest only.
+        shown = 0 if name == UNSORTED_TOPIC and relevance is not None else per_topic
+        topic_papers = _ranked(listed_papers.get(name, []))
+        topic_posts = _ranked(listed_posts.get(name, []))
+        news.append(TopicNews(
             topic=name,
-            papers=tuple(by_topic[name][0][:per_topic]),
-            posts=tuple(by_topic[name][1][:per_topic]),
-            more_papers=max(0, len(by_topic[name][0]) - per_topic),
-            more_posts=max(0, len(by_topic[name][1]) - per_topic),
-        )
-        for name in names
-    )
+            papers=tuple(topic_papers[:shown]),
+            posts=tuple(topic_posts[:shown]),
+            more_papers=max(0, len(topic_papers) - shown),
+            more_posts=max(0, len(topic_posts) - shown),
+            further_papers=tuple(topic_papers[shown:]),
+            further_posts=tuple(topic_posts[shown:]),
+            mentions=tuple(sorted(mentions.get(name, []),
+                                  key=lambda m: (rank.get(m.listed_under, len(rank)), m.title,
+                                                 m.url))),
+        ))
+    return tuple(news)
 
 
 def render_digest_json(digest: Digest) -> str:

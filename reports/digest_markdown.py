@@ -33,6 +33,7 @@ COPY_GUIDE_COMMAND = "linkfresh init --copy-guide"
 TITLE_LIMIT = 140
 TEXT_LIMIT = 110
 PLACES_SHOWN = 3
+MENTIONS_SHOWN = 5
 _DASH = " — "
 
 T = TypeVar("T")
@@ -71,7 +72,8 @@ def render_digest_markdown(digest: Digest) -> str:
         parts.append(_capped("Changed since it was added", digest.changed,
                              lambda item: _changed(item, many_guides), intro))
     if digest.topics:
-        topics = "\n\n".join(_topic(news) for news in digest.topics)
+        json_name = f"digest-{digest.week}.json"
+        topics = "\n\n".join(_topic(news, json_name) for news in digest.topics)
         parts.append(f"## New on each topic\n\n{topics}")
     if digest.unlinked:
         parts.append(_section("Resources named without a link", len(digest.unlinked),
@@ -226,28 +228,53 @@ def _changed(item: ChangedLink, many_guides: bool) -> str:
             f"  - was: {old}\n  - now: {new}\n  - where: {_where(item.places, many_guides)}")
 
 
+def _why(terms: Sequence[str]) -> str:
+    """Why an item is listed: the terms that earned its score (from the config, escaped)."""
+    if not terms:
+        return ""
+    return f" · why: {escape_text(', '.join(terms), limit=TEXT_LIMIT)}"
+
+
 def _paper(item: PaperItem) -> str:
     authors = ", ".join(escape_text(author, limit=60) for author in item.authors)
     if item.more_authors:
         authors += " et al."
     by = f"{_DASH}{authors}" if authors else ""
-    return f"- {md_link(item.title, item.abs_url, limit=TITLE_LIMIT)}{by} ({item.published})"
+    picked = ""
+    if item.upvotes is not None:
+        votes = f", {item.upvotes} upvote{'s' if item.upvotes != 1 else ''}"
+        picked = f" · picked on Hugging Face daily papers{votes}"
+    return (f"- {md_link(item.title, item.abs_url, limit=TITLE_LIMIT)}{by} ({item.published})"
+            f"{_why(item.why)}{picked}")
 
 
 def _post(item: PostItem) -> str:
     when = f" ({item.published.isoformat()})" if item.published else ""
     source = f"{_DASH}{escape_text(item.source, limit=60)}" if item.source else ""
-    return f"- {md_link(item.title, item.url, limit=TITLE_LIMIT)}{source}{when}"
+    return f"- {md_link(item.title, item.url, limit=TITLE_LIMIT)}{source}{when}{_why(item.why)}"
 
 
-def _topic(news: TopicNews) -> str:
+def _topic(news: TopicNews, json_name: str) -> str:
     blocks = [f"### {escape_text(news.topic, limit=80)}"]
-    for label, items, more in (("Papers", [_paper(p) for p in news.papers], news.more_papers),
-                               ("Posts", [_post(p) for p in news.posts], news.more_posts)):
-        if items:
-            noun = label.lower() if more > 1 else label.lower().removesuffix("s")
-            tail = [f"- … and {more} more {noun}"] if more else []
-            blocks.append(f"{label}:\n\n" + "\n".join(items + tail))
+    for label, items, more, total in (
+        ("Papers", [_paper(p) for p in news.papers], news.more_papers, news.total_papers),
+        ("Posts", [_post(p) for p in news.posts], news.more_posts, news.total_posts),
+    ):
+        if not total:
+            continue
+        if not items:  # nothing shown here (items that fit no topic): say where they are
+            blocks.append(f"{label}: {total}, listed in the JSON digest ({md_code(json_name)}).")
+            continue
+        noun = label.lower() if more > 1 else label.lower().removesuffix("s")
+        tail = [f"- … and {more} more {noun} in the JSON digest ({md_code(json_name)})"]
+        heading = f"{label} ({len(items)} of {total}, best first)" if more else label
+        blocks.append(f"{heading}:\n\n" + "\n".join(items + (tail if more else [])))
+    if news.mentions:
+        shown = [f"{md_link(m.title, m.url, limit=100)} (under {escape_text(m.listed_under)})"
+                 for m in news.mentions[:MENTIONS_SHOWN]]
+        left = len(news.mentions) - len(shown)
+        blocks.append("Also relevant, listed under another topic: " + "; ".join(shown)
+                      + (f"; and {left} more" if left > 0 else "") + ".")
     return "\n\n".join(blocks)
 
 

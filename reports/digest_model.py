@@ -145,7 +145,11 @@ class ChangedLink:
 
 @dataclass(frozen=True, slots=True)
 class PaperItem:
-    """A new arXiv paper: the first authors only (`more_authors` counts the rest)."""
+    """A new arXiv paper: the first authors only (`more_authors` counts the rest).
+
+    `score` is its relevance to the topic it is listed under and `why` the terms that
+    earned it (empty when the digest was built without relevance profiles).
+    """
 
     arxiv_id: str
     title: str
@@ -153,27 +157,57 @@ class PaperItem:
     authors: tuple[str, ...]
     more_authors: int
     published: date
+    score: float = 0.0
+    why: tuple[str, ...] = ()
+    upvotes: int | None = None  # picked on Hugging Face's daily papers, with this many votes
 
 
 @dataclass(frozen=True, slots=True)
 class PostItem:
-    """A new blog post; `published` is None when the feed gave no date."""
+    """A new blog post; `published` is None when the feed gave no date (`score`, `why`
+    as for papers)."""
 
     title: str
     url: str
     source: str
     published: date | None
+    score: float = 0.0
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An item relevant to a topic but listed in full under its best topic, `listed_under`."""
+
+    title: str
+    url: str
+    listed_under: str
 
 
 @dataclass(frozen=True, slots=True)
 class TopicNews:
-    """What is new on one topic, newest first, capped; `more_*` counts what was cut."""
+    """What is new on one topic, best first (by relevance, then newest), capped.
+
+    `more_*` counts what was cut from the markdown; `further_*` holds those items for the
+    JSON digest, which lists everything. `mentions` are items listed under another topic.
+    """
 
     topic: str
     papers: tuple[PaperItem, ...]
     posts: tuple[PostItem, ...]
     more_papers: int = 0
     more_posts: int = 0
+    further_papers: tuple[PaperItem, ...] = ()
+    further_posts: tuple[PostItem, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+
+    @property
+    def total_papers(self) -> int:
+        return len(self.papers) + self.more_papers
+
+    @property
+    def total_posts(self) -> int:
+        return len(self.posts) + self.more_posts
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ class Entry:
     updated: datetime | None = None
     comment: str | None = "12 pages, 3 figures"
     categories: tuple[str, ...] = ("cs.CL", "cs.LG")
+    summary: str | None = None  # None: "We study <title> in large language models."
 
 
 def _stamp(moment: datetime) -> str:
@@ -47,8 +48,9 @@ def entry_xml(entry: Entry) -> str:
     <published>{_stamp(entry.published)}</published>
     <title>{escape(entry.title)}:
   a line-wrapped title</title>
-    <summary>  We study {escape(entry.title.lower())} in
-large language models.
+    <summary>  {escape(entry.summary) if entry.summary is not None else
+                 f"We study {escape(entry.title.lower())} in"}
+{"" if entry.summary is not None else "large language models."}
 </summary>{authors}{comment}
     <link href="http://arxiv.org/abs/{entry.short_id}" rel="alternate" type="text/html"/>
     <link title="pdf" href="http://arxiv.org/pdf/{entry.short_id}" rel="related" type="application/pdf"/>

@@ -128,7 +128,8 @@ GOOGLE_SEARCH = "https://www.google.com/search?q="
 
 TOPICS = (
     ("Transformer architecture", 'cat:cs.CL AND (ti:transformer OR ti:"self-attention")',
-     ["transformer", "self-attention", "attention mechanism", "multi-head attention"]),
+     ["transformer", "self-attention", "attention", "attention mechanism", "multi-head attention",
+      "positional encoding"]),
     ("Pre-training and fine-tuning", 'cat:cs.CL AND (ti:"pre-training" OR ti:"fine-tuning")',
      ["pre-training", "fine-tuning", "finetuning", "instruction tuning", "lora"]),
     ("Efficient inference", 'cat:cs.CL AND (ti:quantization OR ti:"speculative decoding")',
@@ -317,6 +318,15 @@ def _feed(clock: FakeClock, name: str) -> Callable[[Request], Reply]:
     return handle
 
 
+def _daily_papers(request: Request) -> Reply:
+    """Hugging Face's daily papers: on 24 November the community picked 2611.01001, which
+    ties on relevance with the week's other attention papers and so is listed first."""
+    picks = {"2026-11-24": [{"paper": {"id": "2611.01001", "upvotes": 12}},
+                            {"paper": {"id": "2611.09999", "upvotes": 40}}]}
+    day = parse_qs(request.query).get("date", [""])[0]
+    return Reply(200, {"Content-Type": "application/json"}, json.dumps(picks.get(day, [])))
+
+
 def _availability(request: Request) -> Reply:
     """The Wayback availability API: a copy of every page asked about, from May 2024."""
     params = parse_qs(request.query)
@@ -339,6 +349,7 @@ def start_sites(new_server: Callable[[], LocalServer], clock: FakeClock
         else:
             servers[site].route(path, _feed(clock, name))
     servers["archive"].route("/wayback/available", _availability)
+    servers["hf"].route("/api/daily_papers", _daily_papers)
     return servers
 
 
@@ -357,7 +368,8 @@ def write_week_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
               for name, query, keywords in TOPICS]
     feeds = [{"name": name, "url": servers[site].url(path), "kind": "feed"}
              for name, site, path in FEEDS]
-    digest = {"per_topic": 3, "archive_url": servers["archive"].url("/wayback/available")}
+    digest = {"per_topic": 3, "archive_url": servers["archive"].url("/wayback/available"),
+              "daily_papers_url": servers["hf"].url("/api/daily_papers")}
     return write_config(folder, guides=[GUIDE_NAME], database=f"sqlite:///{folder / 'linkfresh.db'}",
                         reports_dir=folder / "reports",
                         arxiv={"base_url": servers["arxiv_api"].url("/api/query")},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from linkfresh.collector.news.arxiv_source import ArxivPull, build_arxiv_client, collect_arxiv
 from linkfresh.collector.news.outcomes import FailureKind, SourceStatus
+from linkfresh.collector.news.relevance import profiles
 from linkfresh.collector.types import Topic
 from linkfresh.config.settings import ArxivSettings, CheckSettings
 from tests.arxiv_atom import (
@@ -121,6 +123,39 @@ def test_cap_per_topic_and_categories_in_query(new_server: ServerFactory) -> Non
     url = server.route("/api/query", paging_handler({query: entries_before(NOW, 6)}))
     pull, _ = run(settings_for(url, max_per_topic=3, categories=["cs.CL", "cs.LG"]), [ATTENTION])
     assert len(pull.papers) == 3
+    [outcome] = pull.outcomes
+    assert outcome.note == "window not covered: stopped at max_per_topic = 3"
+
+
+def test_a_busy_window_is_paged_to_its_end(new_server: ServerFactory) -> None:
+    server = new_server()
+    # 30 papers in the window, pages of 2: every page is read, no cut-off decides.
+    entries = entries_before(NOW, 32, hours=10)
+    url = server.route("/api/query", paging_handler({"ti:attention": entries}))
+    pull, _ = run(settings_for(url), [ATTENTION])
+    [outcome] = pull.outcomes
+    assert outcome.items == len(pull.papers) == 32 and outcome.note is None
+    assert server.count("/api/query") == 16
+
+
+def test_results_are_rescored_and_kept_only_where_relevant(new_server: ServerFactory) -> None:
+    server = new_server()
+    day = NOW - timedelta(days=1)
+    abstract = ("We study how attention heads in transformer models share work, and prune "
+                "the heads that matter least: a compression of the model. " * 4)
+    heads = replace(ATTENTION, keywords=("attention", "attention head", "transformer"))
+    pruning = Topic("Pruning", keywords=("pruning", "compression"))
+    url = server.route("/api/query", paging_handler({"ti:attention": [
+        Entry("2411.00001v1", day, title="Attention heads", summary=abstract),
+        Entry("2411.00002v1", day, title="Paying attention to bread",
+              summary="Flour, water and salt. " * 12),
+        Entry("2411.00003v1", day, title="Pruning attention heads", summary=abstract),
+    ]}))
+    pull, _ = run(settings_for(url), [heads], relevance=profiles([heads, pruning]))
+    by_id = {paper.arxiv_id: paper.topics for paper in pull.papers}
+    assert by_id == {"2411.00001": ("Attention",), "2411.00003": ("Pruning", "Attention")}
+    [outcome] = pull.outcomes
+    assert outcome.items == 2 and outcome.note == "2 of 3 relevant"
 
 
 def test_one_client_spaces_requests_across_topics(new_server: ServerFactory) -> None:

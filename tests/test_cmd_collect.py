@@ -55,7 +55,10 @@ def test_first_run_stores_second_run_only_new(
 ) -> None:
     server = new_server()
     day = NOW - timedelta(days=1)
-    by_query = {"ti:quantization": [Entry("2411.00001v1", day), Entry("2411.00002v1", day)],
+    # Titles that the topics' keywords find: results are re-scored, not taken as they come.
+    by_query = {"ti:quantization": [Entry("2411.00001v1", day, title="Quantization"),
+                                    Entry("2411.00002v1", day, title="Pruning"),
+                                    Entry("2411.00009v1", day, title="Bread baking")],
                 "ti:alignment": []}
     arxiv_url = server.route("/api/query", paging_handler(by_query))
     items = [("https://blog.example.org/q", "Quantization tricks", day, "pruning too")]
@@ -66,14 +69,16 @@ def test_first_run_stores_second_run_only_new(
     first = run_cli(capsys, "--config", str(config), "collect")
     assert first.code == 0, first
     assert "feed Blog: ok, 1 item" in first.out
+    assert "arxiv Efficient inference: ok, 2 items [2 of 3 relevant]" in first.out
     assert "2 new papers, 1 new post from 3 sources (0 failed)" in first.out
     # Three sources, and the arXiv searches for the bundled guide's papers named without a link.
     assert "arxiv suggestions: ok" in first.out
     assert counts(tmp_path) == (2, 1, 4)
 
     # A new version of a known paper (under another topic), a new paper, a new post.
-    by_query["ti:alignment"] += [Entry("2411.00001v2", day),
-                                 Entry("2411.00003v1", NOW - timedelta(hours=1))]
+    by_query["ti:alignment"] += [Entry("2411.00001v2", day, title="Quantization and RLHF"),
+                                 Entry("2411.00003v1", NOW - timedelta(hours=1),
+                                       title="Alignment")]
     items.append(("https://blog.example.org/r?utm_source=rss", "RLHF notes", day, "alignment"))
     feed.body = rss(items)
     second = run_cli(capsys, "--config", str(config), "collect")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from linkfresh import __version__
-from linkfresh.config.bundled import bundled_guide_path
+from linkfresh.config.bundled import bundled_guide_path, bundled_topics
 from linkfresh.config.loader import load_settings
 from linkfresh.context import AppContext, default_topics
 from tests.cli import run_cli
@@ -213,6 +213,9 @@ def test_init_writes_a_valid_commented_config(
     assert "Understanding the Transformer Architecture" in names
     transformer = next(t for t in settings.topics or [] if t.name.startswith("Understanding the T"))
     assert "positional encoding" in transformer.keywords
+    # written as arXiv will read it: a phrase's words ANDed, no quoted phrases
+    assert "(ti:positional AND ti:encoding)" in transformer.arxiv_query
+    assert '"' not in transformer.arxiv_query
     assert run_cli(capsys, "init", str(guide_copy)).code == 2  # exists: needs --force
     assert run_cli(capsys, "init", str(guide_copy), "--force").code == 0
 
@@ -224,6 +227,8 @@ def test_init_for_the_bundled_guide_uses_the_curated_topics(
     assert run_cli(capsys, "init").code == 0
     settings, _ = load_settings(tmp_path / "linkfresh.toml", environ={})
     assert len(settings.topics or []) >= 12 and len(settings.feeds or []) == 8
+    # what init writes scores as the bundled list does: names and exclusions included
+    assert settings.topics == bundled_topics()
 
 
 def test_topics_come_from_the_guides_already_read(

@@ -28,7 +28,8 @@ NOW = datetime.now(UTC)
 def _setup(new_server: Callable[[], LocalServer], tmp_path: Path) -> tuple[AppContext, LocalServer]:
     server = new_server()
     arxiv_url = server.route("/api/query", paging_handler(
-        {"ti:quantization": [Entry("2411.00001v1", NOW - timedelta(hours=3))]}))
+        {"ti:quantization": [Entry("2411.00001v1", NOW - timedelta(hours=3),
+                                     title="Quantization at scale")]}))
     feeds = {}
     for name in ("One", "Two"):
         feeds[name] = server.route(f"/{name}.xml", Reply(200, {"Content-Type": RSS_TYPE}, rss(

@@ -71,6 +71,11 @@ def test_env_overrides_parse_toml_values() -> None:
             "feeds.0.url: Value error, must be an http",
         ),
         ("[check\n", "not valid TOML"),
+        (
+            "[[topics]]\nname = 'x'\nthreshold = -1\n",
+            "topics.0.threshold: Input should be greater than or equal to 0",
+        ),
+        ("[[topics]]\nname = 'x'\nexclude = 'speech'\n", "topics.0.exclude: Input should be"),
     ],
 )
 def test_bad_config_names_file_key_and_reason(tmp_path: Path, content: str, expected: str) -> None:
@@ -116,6 +121,9 @@ def test_bundled_topics_and_feeds_are_valid() -> None:
     names = {topic.name for topic in topics}
     assert {"Transformer architecture", "RLHF and alignment", "Efficient inference"} <= names
     assert all(topic.arxiv_query and topic.keywords for topic in topics)
+    # arXiv reads a quoted phrase as its words in any order: the bundled queries say so
+    assert all('"' not in topic.arxiv_query.replace('abs:"language model"', "")
+               for topic in topics)
     feeds = {feed.name for feed in bundled_feeds()}
     assert {
         "OpenAI Blog",

@@ -6,6 +6,7 @@ docs/example-digest.md are in test_digest_e2e.py.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from linkfresh.collector.types import Paper, Post
+from linkfresh.collector.news.relevance import profiles
+from linkfresh.collector.types import Paper, Post, Topic
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
     DIGEST_SCHEMA_VERSION,
@@ -110,14 +112,19 @@ def test_topics_capped_newest_first_in_guide_order() -> None:
     assert [paper.arxiv_id for paper in beta.papers] == ["2611.00006", "2611.00005", "2611.00004"]
     assert beta.more_papers == 5
     assert beta.papers[0].authors == ("A", "B") and beta.papers[0].more_authors == 2
-    assert "- … and 5 more papers" in render_digest_markdown(digest)
+    text = render_digest_markdown(digest)
+    assert "Papers (3 of 8, best first):" in text
+    assert "- … and 5 more papers in the JSON digest (`digest-2026-W48.json`)" in text
+    assert [p.arxiv_id for p in beta.further_papers][:2] == ["2611.00003", "2611.00002"]
 
 
 def test_topic_mappings_are_accepted() -> None:
     both = _paper(1, 2, ())
     digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
                           papers={"B": [both, _paper(2, 1, ())], "A": [both]}, topics=["A", "B"])
-    assert [(news.topic, len(news.papers)) for news in digest.topics] == [("A", 1), ("B", 2)]
+    # one paper, one place: listed under its first topic, mentioned under the other
+    assert [(news.topic, len(news.papers)) for news in digest.topics] == [("A", 0), ("B", 2)]
+    assert [m.listed_under for m in digest.topics[0].mentions] == ["B"]
     assert digest.headline.new_papers == 2
 
 
@@ -222,3 +229,79 @@ def test_any_web_text_adds_no_structure(titles: list[str], source: str, topic: s
     assert len(hrefs) == len(papers) + sum(url is not None for url in linkable)
     assert all(str(href).startswith(("https://arxiv.org/abs/", "https://blog.example/",
                                      "https://x.example/")) for href in hrefs)
+
+
+def test_relevance_ranks_explains_and_places_each_item_once() -> None:
+    topics = profiles([
+        Topic("Inference", keywords=("quantization", "speculative decoding", "kv cache")),
+        Topic("Evaluation", keywords=("benchmark", "leaderboard"), exclude=("speech",)),
+    ])
+    moment = START + timedelta(days=1)
+
+    def post(slug: str, title: str, day: int = 1) -> Post:
+        return Post(f"https://blog.example.org/{slug}", title, "Blog",
+                    START + timedelta(days=day), "")
+
+    posts = [post("a", "Quantization notes", 3),
+             post("b", "KV cache quantization with speculative decoding"),
+             post("c", "A quantization benchmark and leaderboard"),
+             post("d", "A speech benchmark"),
+             post("e", "Baking bread")]
+    paper = Paper("2611.00001", 1, "Quantization [x](javascript:alert(1))", ("A",), "", (),
+                  moment, moment, "https://arxiv.org/abs/2611.00001")
+    digest = build_digest(period=WEEK, now=WEEK.end, guides=["g.md"], links_checked=1,
+                          posts=posts, papers=[paper], topics=["Inference", "Evaluation"],
+                          per_topic=1, relevance=topics)
+    inference, evaluation, other = digest.topics
+    assert other.topic == "Other" and not other.posts and other.more_posts == 2
+    assert {p.url for p in other.further_posts} == {"https://blog.example.org/d",
+                                                   "https://blog.example.org/e"}
+    # best first: three terms beat one; the rest is counted and kept for the JSON digest
+    assert [p.url for p in inference.posts] == ["https://blog.example.org/b"]
+    assert inference.posts[0].why == ("quantization", "speculative decoding", "kv cache")
+    assert [p.url for p in inference.further_posts] == ["https://blog.example.org/a"]
+    assert inference.total_posts == 2 and inference.total_papers == 1
+    # c scores 6 on Evaluation and 3 on Inference: listed there, mentioned here
+    assert [p.url for p in evaluation.posts] == ["https://blog.example.org/c"]
+    assert [(m.url, m.listed_under) for m in inference.mentions] == [
+        ("https://blog.example.org/c", "Evaluation")]
+
+    text = render_digest_markdown(digest)
+    assert "· why: quantization, speculative decoding, kv cache" in text
+    assert "Posts (1 of 2, best first):" in text
+    assert "### Other\n\nPosts: 2, listed in the JSON digest (`digest-2026-W48.json`)." in text
+    assert "- … and 1 more post in the JSON digest (`digest-2026-W48.json`)" in text
+    assert ("Also relevant, listed under another topic: [A quantization benchmark and "
+            "leaderboard](https://blog.example.org/c) (under Evaluation)." in text)
+    hrefs = [child.attrGet("href") for token in MarkdownIt().parse(text)
+             for child in token.children or [] if child.type == "link_open"]
+    assert hrefs and all(str(href).startswith("https://") for href in hrefs)  # title escaped
+    plain = json.loads(render_digest_json(digest))
+    listed = plain["topics"][0]
+    assert listed["posts"][0]["score"] == 9.0
+    assert [p["url"] for p in listed["further_posts"]] == ["https://blog.example.org/a"]
+    assert listed["mentions"][0]["listed_under"] == "Evaluation"
+
+
+def test_daily_papers_break_ties_and_never_list_a_paper() -> None:
+    topics = profiles([Topic("Inference", keywords=("quantization", "pruning"))])
+    moment = START + timedelta(days=1)
+
+    def paper(number: int, title: str, day: int) -> Paper:
+        when = START + timedelta(days=day)
+        return Paper(f"2611.{number:05d}", 1, title, ("A",), "", (), when, when,
+                     f"https://arxiv.org/abs/2611.{number:05d}")
+
+    papers = [paper(1, "Quantization one", 3), paper(2, "Quantization two", 1),
+              paper(3, "Quantization and pruning", 0), paper(4, "Baking bread", 2)]
+    notable = {"2611.00002": 30, "2611.00004": 99}
+    digest = build_digest(period=WEEK, now=moment, guides=["g.md"], links_checked=1,
+                          papers=papers, topics=["Inference"], per_topic=3,
+                          relevance=topics, notable=notable)
+    inference = digest.topics[0]
+    # relevance first (two terms beat one), then upvotes, then newest
+    assert [p.arxiv_id for p in inference.papers] == ["2611.00003", "2611.00002", "2611.00001"]
+    assert inference.papers[1].upvotes == 30 and inference.papers[0].upvotes is None
+    assert digest.topics[1].topic == "Other" and not digest.topics[1].papers  # 99 votes: no
+    text = render_digest_markdown(digest)
+    assert "· why: quantization · picked on Hugging Face daily papers, 30 upvotes" in text

@@ -98,7 +98,8 @@ def test_rss_first_run_dedupes_normalises_and_matches_topics(new_server: ServerF
     first, second, third = posts
     assert first.url == "https://blog.example.org/speculative/"
     assert first.summary == "How a draft model and quantization speed up transformer attention."
-    assert first.topics == ("Efficient inference", "Transformer architecture")
+    # the summary's "transformer attention" alone is not enough for that topic
+    assert first.topics == ("Efficient inference",)
     assert second.published == datetime(2024, 11, 19, 23, 30, tzinfo=UTC)
     assert second.topics == ("RLHF and alignment",)
     assert third.topics == () and third.source == "Blog"  # stored, but no topic news

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from linkfresh.collector.news.outcomes import (
     SourceStatus,
     failed,
 )
+from linkfresh.collector.news.relevance import Profile, topic_names
 from linkfresh.collector.types import Paper, Topic
 from linkfresh.collector.web.client import Resolver
 from linkfresh.config.settings import ArxivSettings, CheckSettings
@@ -137,11 +138,13 @@ def fetch_topic(
     settings: ArxivSettings,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[list[Paper], SourceOutcome]:
-    """Papers submitted after `since` for one topic, newest first, at most `max_per_topic`.
+    """Papers submitted after `since` for one topic, newest first.
 
-    Sorted by submission date, newest first, so paging stops at the first older paper.
-    A failure after retries keeps nothing from this topic (the next run starts again from
-    the same `since`, so nothing is lost).
+    Sorted by submission date, newest first, and paged until the first older paper: the
+    whole window is read, however many match (the relevance score decides what is shown,
+    not a cut-off). `max_per_topic` is only a safety ceiling; reaching it says so in the
+    outcome's note. A failure after retries keeps nothing from this topic (the next run
+    starts again from the same `since`, so nothing is lost).
     """
     search = arxiv.Search(query=build_query(topic.arxiv_query, settings.categories),
                           max_results=settings.max_per_topic,
@@ -150,12 +153,14 @@ def fetch_topic(
     sent_before = _requests_sent(client)
     papers: list[Paper] = []
     attempt = 0
+    covered = False
     while True:
         try:
             # Resume where a failed attempt stopped: `offset` skips what we already have.
             for result in client.results(search, offset=len(papers)):
                 paper = to_paper(result, topic.name)
                 if paper.published <= since:
+                    covered = True
                     break
                 papers.append(paper)
             break
@@ -168,11 +173,33 @@ def fetch_topic(
                                   requests=_requests_sent(client) - sent_before)
             sleep(settings.backoff * 2**attempt)
             attempt += 1
+    notes = [f"{attempt} retries"] if attempt else []
+    if not covered and len(papers) >= settings.max_per_topic:
+        notes.append(f"window not covered: stopped at max_per_topic = {settings.max_per_topic}")
     outcome = SourceOutcome(topic.name, SourceKind.ARXIV, SourceStatus.OK, items=len(papers),
                             url=settings.base_url,
                             requests=_requests_sent(client) - sent_before,
-                            note=f"{attempt} retries" if attempt else None)
+                            note="; ".join(notes) or None)
     return papers, outcome
+
+
+def refilter(papers: list[Paper], outcome: SourceOutcome, relevance: Sequence[Profile]
+             ) -> tuple[list[Paper], SourceOutcome]:
+    """Keep the papers relevant to some topic, each with those topics, best first.
+
+    arXiv's search stems words and reads phrases loosely, so a query's results are
+    candidates only; the outcome counts what was kept and notes what was not.
+    """
+    kept = []
+    for paper in papers:
+        names = topic_names(paper.title, paper.abstract, relevance)
+        if names:
+            kept.append(replace(paper, topics=names))
+    if not papers:
+        return kept, outcome
+    note = f"{len(kept)} of {len(papers)} relevant"
+    return kept, replace(outcome, items=len(kept),
+                         note=f"{outcome.note}; {note}" if outcome.note else note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +232,12 @@ def collect_arxiv(
     last_seen: Mapping[str, datetime | None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_outcome: Callable[[SourceOutcome], None] | None = None,
+    relevance: Sequence[Profile] | None = None,
 ) -> ArxivPull:
     """Pull every topic with an arXiv query, one after the other through the one `client`.
+
+    With `relevance` (every topic's profile), each result is re-scored and kept only when
+    relevant to some topic, under those topics (`refilter`).
 
     `last_seen[topic]` is the submission time of the newest paper already stored for that
     topic; a topic with none looks back `settings.lookback_days` from `now`.
@@ -232,6 +263,8 @@ def collect_arxiv(
             found, outcome = fetch_topic(client, topic, since, settings, sleep)
             if outcome.network_failure:
                 unreachable = outcome
+            elif relevance is not None and outcome.ok:
+                found, outcome = refilter(found, outcome, relevance)
         papers.extend(found)
         outcomes.append(outcome)
         if on_outcome is not None:

@@ -20,7 +20,7 @@ from defusedxml.ElementTree import fromstring
 
 from linkfresh.collector.guide.unwrap import normalise, unwrap
 from linkfresh.collector.news.feed_dates import feed_date
-from linkfresh.collector.news.topic_match import CompiledTopic, match_topics
+from linkfresh.collector.news.relevance import Profile, topic_names
 from linkfresh.collector.types import Post
 
 # Dates before this are not real blog dates (feeds send 1970-01-01 for "unknown").
@@ -160,10 +160,11 @@ def plain_text(html: str, limit: int = SUMMARY_CHARS) -> str:
 def make_posts(
     items: Iterable[RawItem],
     source: str,
-    topics: tuple[CompiledTopic, ...],
+    topics: tuple[Profile, ...],
     now: datetime,
 ) -> list[Post]:
-    """Clean items into posts: one per identity URL (first wins), topics matched."""
+    """Clean items into posts: one per identity URL (first wins), with the topics each is
+    relevant to, best first (`linkfresh.collector.news.relevance`)."""
     posts: dict[str, Post] = {}
     for item in items:
         url = post_identity(item.url)
@@ -173,5 +174,5 @@ def make_posts(
         summary = plain_text(item.summary)
         posts[url] = Post(url=url, title=title, source=source,
                           published=plausible_date(item.published, now), summary=summary,
-                          topics=match_topics(title, summary, topics))
+                          topics=topic_names(title, summary, topics))
     return list(posts.values())

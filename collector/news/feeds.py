@@ -28,7 +28,7 @@ from linkfresh.collector.news.outcomes import (
     SourceStatus,
     failed,
 )
-from linkfresh.collector.news.topic_match import compile_topics
+from linkfresh.collector.news.relevance import profiles
 from linkfresh.collector.types import FeedState, Post, Topic
 from linkfresh.collector.web.client import BlockedURL, NameNotResolved, read_capped
 from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
@@ -213,7 +213,7 @@ async def collect_feed(
     if parsed.error:
         return [], failed(feed.name, SourceKind.FEED, FailureKind.CONTENT, parsed.error,
                           url=fetched.url)
-    posts = make_posts(parsed.items, feed.name, compile_topics(topics), now)
+    posts = make_posts(parsed.items, feed.name, profiles(topics), now)
     return posts, SourceOutcome(feed.name, SourceKind.FEED, SourceStatus.OK, items=len(posts),
                                 url=fetched.url, etag=fetched.etag,
                                 last_modified=fetched.last_modified, note=parsed.note)

@@ -173,6 +173,7 @@ def init(
             raise Fail(f"{copied} already exists; use --force to overwrite it")
     topics = [
         TopicSettings(name=t.name, arxiv_query=t.arxiv_query, keywords=list(t.keywords),
+                      names=list(t.names), exclude=list(t.exclude), threshold=t.threshold,
                       section=t.section)
         for t in default_topics(app, paths)
     ]

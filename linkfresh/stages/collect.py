@@ -20,10 +20,11 @@ from linkfresh.clients import USER_AGENT, http_client
 from linkfresh.collector.news.arxiv_source import build_arxiv_client, collect_arxiv, merge_papers
 from linkfresh.collector.news.feeds import FeedRetry, collect_feeds
 from linkfresh.collector.news.outcomes import SourceKind, SourceOutcome
+from linkfresh.collector.news.relevance import profiles
 from linkfresh.collector.types import FeedState, Guide, Paper, Post, Topic
 from linkfresh.config.bundled import bundled_feeds
-from linkfresh.config.settings import FeedSettings, Settings, TopicSettings
-from linkfresh.context import AppContext, default_topics
+from linkfresh.config.settings import FeedSettings, Settings
+from linkfresh.context import AppContext, default_topics, to_topic
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.stages.named_resources import search_named_resources
 from linkfresh.storage.news import (
@@ -84,10 +85,6 @@ class CollectPlan:
     @property
     def sources(self) -> int:
         return len(self.feeds) + len(self.arxiv_topics)
-
-
-def to_topic(topic: TopicSettings) -> Topic:
-    return Topic(topic.name, topic.arxiv_query, tuple(topic.keywords), topic.section)
 
 
 def configured_topics(app: AppContext, parsed: Sequence[Guide] | None = None) -> list[Topic]:
@@ -166,7 +163,8 @@ async def collect_all(
     on_outcome: OnOutcome | None = None,
     stop: threading.Event | None = None,
 ) -> CollectOutcome:
-    """Pull the feeds, then arXiv; posts are matched against all `topics`. Stores nothing.
+    """Pull the feeds, then arXiv; every post and paper is scored against all `topics` and
+    keeps those it is relevant to (papers relevant to none are dropped). Stores nothing.
 
     With `stop` set, no further source is started; what came back so far is returned.
     """
@@ -175,6 +173,7 @@ async def collect_all(
         should_stop=lambda: _stopped(stop))
     stopped = len(outcomes) < len(feeds)
     papers: list[Paper] = []
+    relevance = profiles(topics)  # arXiv results are candidates: each is re-scored
     if arxiv_client is not None:
         for topic in arxiv_topics:
             if stopped := stopped or _stopped(stop):
@@ -182,7 +181,7 @@ async def collect_all(
             # Deliberately blocking: arXiv's terms make its pulls sequential (one request
             # every 3 s) and the feeds are done by now, so nothing else waits on the loop.
             pull = collect_arxiv(arxiv_client, [topic], settings.arxiv, now, last_seen,
-                                 on_outcome=on_outcome)
+                                 on_outcome=on_outcome, relevance=relevance)
             papers.extend(pull.papers)
             outcomes.extend(pull.outcomes)
     return CollectOutcome(merge_papers(papers), tuple(posts), tuple(outcomes), stopped=stopped)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from linkfresh.collector.news.relevance import profiles
 from linkfresh.collector.types import Guide
 from linkfresh.context import AppContext, is_bundled, load_and_warn, write_atomically
 from linkfresh.exitcodes import Fail
 from linkfresh.failures import os_failure
 from linkfresh.stages.collect import configured_feeds, configured_topics
+from linkfresh.stages.daily_papers_lookup import daily_picks
 from linkfresh.stages.digest_build import (
     Matches,
     Snapshots,
@@ -41,13 +43,16 @@ def digest_stage(
     with recorded_run(engine, "digest", end) as run:
         guides = list(parsed) if parsed is not None else load_and_warn(app, None)
         data = digest_data(engine, start, end)
-        topics = [topic.name for topic in configured_topics(app, guides)]
+        every_topic = configured_topics(app, guides)
+        topics = [topic.name for topic in every_topic]
         snapshots, matches = _broken_link_help(app, engine, data, end)
         feed_urls = {feed.name: feed.url for feed in configured_feeds(app)}
         read_only = all(is_bundled(path) for path in app.guide_paths(None))
+        picks, picks_failed = daily_picks(app, start, end, bool(data.papers))
         digest = make_digest(data, guides, topics, per_topic=app.settings.digest.per_topic,
                              snapshots=snapshots, matches=matches, feed_urls=feed_urls,
-                             read_only=read_only)
+                             read_only=read_only, relevance=profiles(every_topic),
+                             notable=picks, more_failed=[picks_failed] if picks_failed else [])
         files = digest_files(digest, str(fmt), app.resolve(app.settings.reports_dir), output)
         if (files.path.is_file() and not force
                 and files.path.read_text(encoding="utf-8", errors="replace") != files.text):

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from linkfresh.collector.news.relevance import Profile
 from linkfresh.collector.types import Guide, LinkKind
 from linkfresh.reports.digest import build_digest, render_digest_json, render_digest_markdown
 from linkfresh.reports.digest_model import (
@@ -184,6 +185,9 @@ def make_digest(
     matches: Matches | None = None,
     feed_urls: Mapping[str, str] | None = None,
     read_only: bool = False,
+    relevance: Sequence[Profile] | None = None,
+    notable: Mapping[str, int] | None = None,
+    more_failed: Sequence[FailedSource] = (),
 ) -> Digest:
     """The digest for `data`'s period (pure: `now` is the period's end, for same bytes).
     `read_only`: the guide cannot be fixed in place (the bundled one)."""
@@ -209,11 +213,13 @@ def make_digest(
         posts=data.posts,
         topics=topics,
         unlinked=unlinked,
-        failed_sources=failed_sources(data.failed_sources, feed_urls),
+        failed_sources=[*failed_sources(data.failed_sources, feed_urls), *more_failed],
         changed=[changed_link(change) for change in data.changed],
         per_topic=per_topic,
         coverage=coverage(data.runs),
         guide_read_only=read_only,
+        relevance=relevance,
+        notable=notable,
     )
 
 
