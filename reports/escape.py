@@ -95,7 +95,9 @@ def escape_text(text: str, *, limit: int | None = None, link_label: bool = False
 
 
 def _is_word(char: str) -> bool:
-    return char.isalnum() or char in "-_"
+    """A character linkify may take as part of a domain name: besides letters, digits, `-`
+    and `_`, any non-ASCII character that is not a space (`¢.AL` is a domain to it)."""
+    return char.isalnum() or char in "-_" or (not char.isascii() and not char.isspace())
 
 
 def _inside_word(text: str, index: int, last: int) -> bool:
