@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
+from linkfresh.storage.engine import MissingDriver
 from linkfresh.storage.lock import LockHeld, run_lock
 from linkfresh.storage.migrations import SchemaError, open_database
 
@@ -30,7 +31,7 @@ def opened(app: AppContext) -> Iterator[Engine]:
     url = app.database_url()
     try:
         engine = open_database(url)
-    except (SchemaError, SQLAlchemyError, ArgumentError) as error:
+    except (SchemaError, MissingDriver, SQLAlchemyError, ArgumentError) as error:
         raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
     try:
         yield engine
