@@ -163,7 +163,7 @@ def unlock(
             print("no run holds the lock")
             return
         here = holder.host == socket.gethostname()
-        if here and holder_alive(holder.pid, holder.started_at):
+        if holder.live or (here and holder_alive(holder.pid, holder.started_at)):
             raise Fail(f"{_holder_text(holder)} is still running; stop it rather than "
                        "clearing its lock", ExitCode.LOCKED)
         if not here and not force:
