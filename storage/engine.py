@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,9 @@ DEFAULT_BUSY_TIMEOUT_MS = 10_000
 # driver of the `postgres` extra, whatever SQLAlchemy's own default is.
 _DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 _EXTRAS = {"postgresql": "postgres"}
+
+
+_BEGIN = "linkfresh_sqlite_begin"
 
 
 class MissingDriver(Exception):
@@ -80,7 +83,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # `exclusive` asks for BEGIN IMMEDIATE: the write lock at once, so a read-then-write
+        # transaction is never overtaken by another writer between its read and its write.
+        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN, "BEGIN"))
 
 
 @contextmanager
@@ -91,6 +96,23 @@ def session_scope(db: Db) -> Iterator[Session]:
         db.flush()
         return
     with Session(db, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+@contextmanager
+def exclusive(engine: Engine, key: int | None = None) -> Iterator[Session]:
+    """A write transaction that no other writer overtakes between its reads and its writes:
+    on SQLite BEGIN IMMEDIATE (one writer at all); on PostgreSQL, with `key`, it also runs
+    alone among those asking for the same key (a transaction advisory lock).
+
+    For read-then-write work that several processes may start at once (syncing a guide).
+    """
+    bind = engine.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"}) if not is_postgres(
+        engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
+        if key is not None and is_postgres(engine):
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield session
         session.commit()
 

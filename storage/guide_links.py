@@ -46,7 +46,8 @@ def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> di
     missing = [url for url in wanted if url not in ids]
     if missing:
         session.execute(Resource.__table__.insert(),
-                        [{"url": url, "first_seen": now, "flips": []} for url in missing])
+                        [{"url": url, "first_seen": now, "flips": [], "host": host_of(url)}
+                         for url in missing])
         for chunk in _chunks(missing):
             rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
             ids.update({url: id_ for url, id_ in rows})
