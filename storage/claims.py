@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-R, O, S, K = (Resource.__table__, Occurrence.__table__, HostSlot.__table__,
+R, OCC, S, K = (Resource.__table__, Occurrence.__table__, HostSlot.__table__,
               CheckRound.__table__)
 
 
@@ -104,8 +104,8 @@ def latest_round(engine: Engine) -> tuple[Round, bool] | None:
 
 
 def _live() -> ColumnElement[bool]:
-    return exists().where(O.c.resource_id == R.c.id, O.c.retired_at.is_(None),
-                          O.c.kind == "http", O.c.disabled.is_(False))
+    return exists().where(OCC.c.resource_id == R.c.id, OCC.c.retired_at.is_(None),
+                          OCC.c.kind == "http", OCC.c.disabled.is_(False))
 
 
 def _due_in(round_: Round, recheck_after: timedelta) -> ColumnElement[bool]:
