@@ -1,0 +1,148 @@
+"""`linkfresh worker` in one process, on SQLite and PostgreSQL: a round checks every due link
+once, a second worker finds nothing to do, a lease that ran out returns links to the pool, the
+network being down marks nothing, and the digest is written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from linkfresh.storage.claims import claim_links, lease_slots, open_round, release
+from linkfresh.storage.migrations import open_database
+from linkfresh.storage.models import CheckRound, HostSlot, ResultRow, RunRow
+from sqlalchemy import Engine, func, select, update
+
+from linkfresh.context import AppContext
+from linkfresh.stages.worker import plan_slots, sync_guides, work
+from tests.cli import run_cli
+from tests.configs import write_config
+from tests.servers import LocalServer, Reply, closed_port, html_page
+
+NewServer = Callable[[], LocalServer]
+QUIET = {"topics": [], "feeds": [], "tables": {"digest": {"archive_lookup": False}}}
+
+
+def setup(folder: Path, db_url: str, urls: list[str], **worker: object) -> AppContext:
+    lines = ["# Guide", ""] + [f"- [link {n}]({url})" for n, url in enumerate(urls)]
+    (folder / "guide.md").write_text("\n".join(lines) + "\n")
+    tables = {**QUIET["tables"], "worker": {"lease_seconds": 5, "poll_seconds": 0.2, **worker}}
+    config = write_config(folder, guides=["guide.md"], database=db_url,
+                          reports_dir=str(folder / "reports"), topics=[], feeds=[],
+                          tables=tables)
+    return AppContext(config_path=config)
+
+
+def run_worker(app: AppContext, engine: Engine, **options: object):  # type: ignore[no-untyped-def]
+    guides = app.load_guides()
+    sync_guides(engine, guides, datetime.now(UTC))
+    return asyncio.run(work(app, engine, guides, until_idle=True, stop=threading.Event(),
+                            **options))  # type: ignore[arg-type]
+
+
+def results_per_url(engine: Engine) -> dict[str, int]:
+    from linkfresh.storage.models import Resource
+
+    with engine.connect() as conn:
+        return dict(conn.execute(
+            select(Resource.url, func.count(ResultRow.id))
+            .join(ResultRow, ResultRow.resource_id == Resource.id).group_by(Resource.url)).all())
+
+
+def test_a_round_checks_every_link_once_and_writes_one_digest(
+    tmp_path: Path, db_url: str, new_server: NewServer
+) -> None:
+    server = new_server()
+    urls = [server.route(f"/w/{n}", html_page(f"Page {n}")) for n in range(12)]
+    urls.append(server.route("/w/gone", Reply(404)))
+    app = setup(tmp_path, db_url, urls)
+    engine = open_database(db_url)
+    outcome = run_worker(app, engine)
+    assert outcome.checked == 13 and outcome.rounds_closed == 1 and not outcome.network_down
+    assert results_per_url(engine) == dict.fromkeys(urls, 1)
+    assert all(server.count(f"/w/{n}") == 1 for n in range(12))
+    assert outcome.stages == ["collect", "digest"]
+    assert len(list((tmp_path / "reports").glob("digest-*.md"))) == 1
+    second = run_worker(app, engine)  # same round, closed: nothing to do, nothing due
+    assert second.checked == 0 and second.stages == []
+    with engine.connect() as conn:
+        runs = conn.execute(select(RunRow.kind, RunRow.outcome).order_by(RunRow.id)).all()
+        assert sorted(runs) == [("check", "ok"), ("collect", "ok"), ("digest", "ok")]
+        assert conn.execute(select(func.count()).select_from(HostSlot)
+                            .where(HostSlot.owner.is_not(None))).scalar_one() == 0
+    assert all(server.count(f"/w/{n}") == 1 for n in range(12))
+    engine.dispose()
+
+
+def test_next_round_rechecks_and_expired_leases_return_links(
+    tmp_path: Path, db_url: str, new_server: NewServer
+) -> None:
+    server = new_server()
+    urls = [server.route(f"/r/{n}", html_page("ok")) for n in range(6)]
+    app = setup(tmp_path, db_url, urls, lease_seconds=1)
+    engine = open_database(db_url)
+    sync_guides(engine, app.load_guides(), datetime.now(UTC))
+    # A worker that died holding slots and links: nobody else may use them until they expire.
+    round_ = open_round(engine, datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    host = server.url().split("/")[2].split(":")[0]
+    assert lease_slots(engine, "dead", {host: 4}, 4, timedelta(seconds=1)) == {host: 4}
+    taken = claim_links(engine, "dead", round_, host, 3, timedelta(hours=20),
+                        timedelta(seconds=1))
+    assert len(taken) == 3
+    assert lease_slots(engine, "alive", {host: 1}, 4, timedelta(seconds=1)) == {}
+    assert len(claim_links(engine, "alive", round_, host, 10, timedelta(hours=20),
+                           timedelta(seconds=1))) == 3  # only the unclaimed ones
+    release(engine, "alive")
+    outcome = run_worker(app, engine)  # waits for the dead worker's leases to run out
+    assert outcome.checked == 6
+    assert results_per_url(engine) == dict.fromkeys(urls, 1)
+    # The schedule fires again (here: the latest round is moved back): every link once more.
+    earlier = datetime(2026, 6, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(update(CheckRound).where(CheckRound.slot > earlier).values(slot=earlier))
+    write_config(tmp_path, guides=["guide.md"], database=db_url, topics=[], feeds=[],
+                 check={"recheck_after_hours": 0}, reports_dir=str(tmp_path / "reports"),
+                 tables={**QUIET["tables"], "worker": {"poll_seconds": 0.2}})
+    assert run_worker(AppContext(config_path=tmp_path / "linkfresh.toml"), engine).checked == 6
+    assert results_per_url(engine) == dict.fromkeys(urls, 2)
+    engine.dispose()
+
+
+def test_network_down_marks_nothing(tmp_path: Path, db_url: str) -> None:
+    urls = [f"http://127.0.0.1:{closed_port()}/a", f"http://127.0.0.1:{closed_port()}/b"]
+    app = setup(tmp_path, db_url, urls)
+    engine = open_database(db_url)
+    outcome = run_worker(app, engine)
+    assert outcome.network_down and outcome.checked == 0
+    assert results_per_url(engine) == {}
+    with engine.connect() as conn:
+        from linkfresh.storage.models import Resource
+
+        assert set(conn.execute(select(Resource.verdict)).scalars()) == {"new"}
+        assert conn.execute(select(func.count()).select_from(Resource)
+                            .where(Resource.lease_owner.is_not(None))).scalar_one() == 0
+    engine.dispose()
+
+
+def test_worker_command_until_idle(
+    tmp_path: Path, db_url: str, new_server: NewServer, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = new_server()
+    urls = [server.route(f"/c/{n}", html_page("ok")) for n in range(3)]
+    setup(tmp_path, db_url, urls)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(capsys, "worker", "--until-idle").code == 0
+    engine = open_database(db_url)
+    assert results_per_url(engine) == dict.fromkeys(urls, 1)
+    engine.dispose()
+
+
+def test_slots_go_to_the_hosts_with_most_work() -> None:
+    assert plan_slots({"a": 100, "b": 3, "c": 40}, per_host=4, concurrency=6, per_slot=8) == {
+        "a": 4, "c": 2}
+    assert plan_slots({"a": 9}, per_host=4, concurrency=64, per_slot=8) == {"a": 2}
