@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -221,7 +222,9 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                     release(engine, me)
                     await _pause(stop, BUSY_PAUSE)
                     continue
+                began = time.monotonic()
                 results = await check_claims(http, check, claims, slots, engine, clock)
+                checked_in = time.monotonic() - began
                 tried = {host_of(result.url) for result in results}
                 if network_down(results, yardstick & tried):
                     release(engine, me)
@@ -236,6 +239,9 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                 outcome.checked += record_claimed(engine, me, round_, results, rules)
                 outcome.batches += 1
                 release(engine, me)
+                log.debug("worker: %d links on %d hosts: checked in %.2f s, recorded in %.2f s",
+                          len(results), len(claims), checked_in,
+                          time.monotonic() - began - checked_in)
     finally:
         renewer.done.set()
         renewer.join()
