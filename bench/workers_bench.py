@@ -74,8 +74,9 @@ def database_size(url: str) -> int:
 
 def run_workers(config: Path, count: int) -> tuple[float, list[int]]:
     started = time.monotonic()
-    workers = [subprocess.Popen([sys.executable, "-m", "linkfresh", "-c", str(config), "worker",
-                                 "--until-idle", *(["-vv"] if VERBOSE else [])], cwd=REPO, stdout=subprocess.DEVNULL,
+    command = [sys.executable, "-m", "linkfresh", "-c", str(config), "worker", "--until-idle",
+               *(["-vv"] if VERBOSE else [])]
+    workers = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True) for _ in range(count)]
     codes = []
     for worker in workers:
