@@ -58,8 +58,8 @@ def _add_note_column(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("ALTER TABLE resource ADD COLUMN note TEXT")
 
 
-def test_older_schema_is_upgraded_in_order(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_older_schema_is_upgraded_in_order(db_url: str) -> None:
+    url = db_url
     open_database(url).dispose()  # a database at the current version
     engine = open_engine(url)
     found = ensure_schema(engine, target=SCHEMA_VERSION + 1,
@@ -70,8 +70,8 @@ def test_older_schema_is_upgraded_in_order(tmp_path: Path) -> None:
         assert conn.execute(text("select value from meta")).scalar_one() == str(SCHEMA_VERSION + 1)
 
 
-def test_failing_upgrade_leaves_the_database_as_it_was(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_failing_upgrade_leaves_the_database_as_it_was(db_url: str) -> None:
+    url = db_url
     open_database(url).dispose()
     engine = open_engine(url)
 
@@ -87,8 +87,8 @@ def test_failing_upgrade_leaves_the_database_as_it_was(tmp_path: Path) -> None:
         assert conn.execute(text("select value from meta")).scalar_one() == str(SCHEMA_VERSION)
 
 
-def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_newer_schema_is_refused_untouched(db_url: str) -> None:
+    url = db_url
     engine = open_database(url)
     with engine.begin() as conn:
         conn.execute(text("update meta set value = :v"), {"v": str(SCHEMA_VERSION + 5)})
@@ -102,3 +102,27 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
         conn.exec_driver_sql("create table notes (id integer primary key)")
     with pytest.raises(SchemaError, match="another application"):
         open_database(url)
+
+
+def test_schema_1_is_upgraded_for_workers(db_url: str) -> None:
+    """A version-1 database (before workers) gets schema 2: each resource's host filled in,
+    the lease columns, the round and host-slot tables; its rows are kept."""
+    engine = database(db_url)
+    with engine.begin() as conn:  # take it back to version 1
+        conn.execute(text("DROP TABLE host_slot"))
+        conn.execute(text("DROP TABLE check_round"))
+        conn.execute(text("DROP INDEX ix_resource_host"))
+        conn.execute(text("DROP INDEX ix_resource_lease_owner"))
+        for column in ("host", "checked_round", "lease_owner", "lease_until"):
+            conn.execute(text(f"ALTER TABLE resource DROP COLUMN {column}"))
+        conn.execute(text("insert into resource (url, first_seen, verdict, failures, flips) "
+                          "values ('https://Docs.example:8443/a#b', '2026-01-01', 'ok', 0, '[]')"))
+        conn.execute(text("update meta set value = '1' where name = 'schema_version'"))
+    engine.dispose()
+    engine = open_database(db_url)
+    assert {"check_round", "host_slot"} <= set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert conn.execute(text("select host from resource")).scalar_one() == "docs.example"
+        assert conn.execute(text("select value from meta where name = 'schema_version'")
+                            ).scalar_one() == str(SCHEMA_VERSION)
+    engine.dispose()
