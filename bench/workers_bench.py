@@ -108,6 +108,13 @@ def render(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shown(value: object) -> str:
+    """An argument as written to the results: paths relative to the repository."""
+    if isinstance(value, Path) and value.resolve().is_relative_to(REPO):
+        return str(value.resolve().relative_to(REPO))
+    return str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=100_000)
@@ -159,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         web.wait()
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "workers.json").write_text(json.dumps(
-        {"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2) + "\n")
+        {"args": {k: _shown(v) for k, v in vars(args).items()}, "rows": rows}, indent=2) + "\n")
     table = render(rows, args)
     (args.output / "workers.md").write_text(table)
     print(table)
