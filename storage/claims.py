@@ -140,29 +140,44 @@ def remaining(engine: Engine, round_: Round, recheck_after: timedelta) -> int:
         ).scalar_one())
 
 
-def lease_slots(engine: Engine, owner: str, wanted: dict[str, int], per_host: int,
-                lease: timedelta) -> dict[str, int]:
-    """Lease up to `wanted[host]` of each host's `per_host` slots; how many each got."""
-    if not wanted:
+def lease_slots(engine: Engine, owner: str, wanted: Sequence[tuple[str, int]], per_host: int,
+                budget: int, lease: timedelta) -> dict[str, int]:
+    """Lease free slots of the hosts in `wanted` (host, slots it could use), in that order,
+    `budget` in all; how many each host got. Slots other workers hold are passed over, so a
+    worker takes the next host instead of waiting for a busy one."""
+    if not wanted or budget <= 0:
         return {}
-    rows = [{"host": host, "slot": n} for host in sorted(wanted) for n in range(per_host)]
-    got: dict[str, int] = {}
+    hosts = [host for host, _ in wanted]
+    rows = [{"host": host, "slot": n} for host in sorted(hosts) for n in range(per_host)]
     with exclusive(engine) as session:
         insert = pg_insert if is_postgres(engine) else sqlite_insert
         session.execute(insert(S).on_conflict_do_nothing(), rows)
-    for host, count in sorted(wanted.items()):
-        with exclusive(engine) as session:
-            now = db_now(session.connection())
-            free = (select(S.c.id).where(
-                S.c.host == host, S.c.slot < per_host,
-                or_(S.c.owner.is_(None), S.c.lease_until < now))
-                .order_by(S.c.slot).limit(count).with_for_update(skip_locked=True))
-            taken = session.execute(update(S).where(S.c.id.in_(free))
-                                    .values(owner=owner, lease_until=now + lease)
-                                    .returning(S.c.id)).all()
-        if taken:
-            got[host] = len(taken)
+    with exclusive(engine) as session:
+        now = db_now(session.connection())
+        free: dict[str, list[int]] = {}
+        for chunk in _chunks(hosts):
+            for slot_id, host in session.execute(
+                    select(S.c.id, S.c.host).where(
+                        S.c.host.in_(chunk), S.c.slot < per_host,
+                        or_(S.c.owner.is_(None), S.c.lease_until < now))
+                    .order_by(S.c.host, S.c.slot).with_for_update(skip_locked=True)):
+                free.setdefault(host, []).append(slot_id)
+        chosen: list[int] = []
+        got: dict[str, int] = {}
+        for host, need in wanted:
+            take = free.get(host, [])[:min(need, budget - len(chosen))]
+            if take:
+                chosen += take
+                got[host] = len(take)
+        if chosen:
+            session.execute(update(S).where(S.c.id.in_(chosen))
+                            .values(owner=owner, lease_until=now + lease))
     return got
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def claim_links(engine: Engine, owner: str, round_: Round, host: str, limit: int,

@@ -89,11 +89,11 @@ def test_next_round_rechecks_and_expired_leases_return_links(
     # A worker that died holding slots and links: nobody else may use them until they expire.
     round_ = open_round(engine, datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC))
     host = server.url().split("/")[2].split(":")[0]
-    assert lease_slots(engine, "dead", {host: 4}, 4, timedelta(seconds=1)) == {host: 4}
+    assert lease_slots(engine, "dead", [(host, 4)], 4, 64, timedelta(seconds=1)) == {host: 4}
     taken = claim_links(engine, "dead", round_, host, 3, timedelta(hours=20),
                         timedelta(seconds=1))
     assert len(taken) == 3
-    assert lease_slots(engine, "alive", {host: 1}, 4, timedelta(seconds=1)) == {}
+    assert lease_slots(engine, "alive", [(host, 1)], 4, 64, timedelta(seconds=1)) == {}
     assert len(claim_links(engine, "alive", round_, host, 10, timedelta(hours=20),
                            timedelta(seconds=1))) == 3  # only the unclaimed ones
     release(engine, "alive")
@@ -143,6 +143,18 @@ def test_worker_command_until_idle(
 
 
 def test_slots_go_to_the_hosts_with_most_work() -> None:
-    assert plan_slots({"a": 100, "b": 3, "c": 40}, per_host=4, concurrency=6, per_slot=8) == {
-        "a": 4, "c": 2}
-    assert plan_slots({"a": 9}, per_host=4, concurrency=64, per_slot=8) == {"a": 2}
+    assert plan_slots({"a": 100, "b": 3, "c": 40}, per_host=4, per_slot=8) == [
+        ("a", 4), ("c", 4), ("b", 1)]
+    assert plan_slots({"a": 9}, per_host=4, per_slot=8) == [("a", 2)]
+
+
+def test_busy_hosts_are_passed_over_within_the_budget(db_url: str) -> None:
+    engine = open_database(db_url)
+    lease = timedelta(seconds=30)
+    assert lease_slots(engine, "one", [("a", 4)], 4, 64, lease) == {"a": 4}
+    # "a" is taken: "two" gets the next hosts instead, no more than its budget of 5.
+    assert lease_slots(engine, "two", [("a", 4), ("b", 4), ("c", 4)], 4, 5, lease) == {
+        "b": 4, "c": 1}
+    release(engine, "one")
+    assert lease_slots(engine, "two", [("a", 4)], 4, 64, lease) == {"a": 4}
+    engine.dispose()

@@ -92,19 +92,11 @@ def current_round(engine: Engine, schedule: ScheduleSettings, now: datetime) -> 
     return latest[0] if latest is not None and latest[1] else None
 
 
-def plan_slots(hosts: dict[str, int], per_host: int, concurrency: int,
-               per_slot: int) -> dict[str, int]:
-    """Slots to ask for per host: enough for its due links, `concurrency` in all; hosts with
-    the most due links first (they take longest)."""
-    wanted: dict[str, int] = {}
-    budget = concurrency
-    for host, count in sorted(hosts.items(), key=lambda item: (-item[1], item[0])):
-        if budget <= 0:
-            break
-        need = min(per_host, -(-count // per_slot), budget)
-        wanted[host] = need
-        budget -= need
-    return wanted
+def plan_slots(hosts: dict[str, int], per_host: int, per_slot: int) -> list[tuple[str, int]]:
+    """Hosts to ask for slots on, most due links first (they take longest), each with the
+    slots its due links could use."""
+    return [(host, min(per_host, -(-count // per_slot)))
+            for host, count in sorted(hosts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 async def check_claims(client: httpx.AsyncClient, settings: CheckSettings,
@@ -213,8 +205,8 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                         await _pause(stop, min(own.poll_seconds, BUSY_PAUSE * 5))
                     continue
                 slots = lease_slots(engine, me, plan_slots(
-                    hosts, check.per_host, check.concurrency, own.links_per_slot),
-                    check.per_host, lease)
+                    hosts, check.per_host, own.links_per_slot), check.per_host,
+                    check.concurrency, lease)
                 claims = {host: found for host, count in slots.items()
                           if (found := claim_links(engine, me, round_, host,
                                                    count * own.links_per_slot, recheck, lease))}
