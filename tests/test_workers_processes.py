@@ -80,7 +80,8 @@ class _Page(BaseHTTPRequestHandler):
 def web() -> Iterator[list[Host]]:
     hosts = [Host(address) for address in HOSTS]
     for host in hosts:
-        threading.Thread(target=host.serve_forever, daemon=True).start()
+        threading.Thread(target=host.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
     yield hosts
     for host in hosts:
         host.shutdown()
