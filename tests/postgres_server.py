@@ -97,8 +97,8 @@ class PostgresServer:
                    for arg in ("-c", f"{key}={value}")]
         process = subprocess.Popen(
             [str(folder / "postgres"), "-D", str(data_dir), "-p", str(port), *options],
+            # In pytest's process group: a Ctrl-C that stops the tests stops the server too.
             user=as_user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
         )
         server = cls(data_dir, port, process)
         server._wait_ready()
