@@ -12,16 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.storage.claims import claim_links, lease_slots, open_round, release
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.models import CheckRound, HostSlot, ResultRow, RunRow
 from sqlalchemy import Engine, func, select, update
 
 from linkfresh.context import AppContext
-from linkfresh.stages.worker import plan_slots, sync_guides, work
+from linkfresh.stages.worker import looks_down, plan_slots, sync_guides, work
 from tests.cli import run_cli
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, html_page
+from tests.storage_helpers import T0
 
 NewServer = Callable[[], LocalServer]
 QUIET = {"topics": [], "feeds": [], "tables": {"digest": {"archive_lookup": False}}}
@@ -128,6 +130,30 @@ def test_network_down_marks_nothing(tmp_path: Path, db_url: str) -> None:
     engine.dispose()
 
 
+def test_a_dead_host_is_not_the_network_down(
+    tmp_path: Path, db_url: str, new_server: NewServer
+) -> None:
+    """The last batches can hold only a dead host's links: after answers from other hosts
+    they are recorded as failing, not taken for the network being down."""
+    server = new_server()
+    good = [server.route(f"/alive/{n}", html_page("ok")) for n in range(3)]
+    dead = [f"http://127.0.0.1:{closed_port()}/x{n}" for n in range(2)]
+    app = setup(tmp_path, db_url, good + dead)
+    write_config(tmp_path, guides=["guide.md"], database=db_url, topics=[], feeds=[],
+                 reports_dir=str(tmp_path / "reports"), check={"concurrency": 1, "per_host": 1},
+                 tables={**QUIET["tables"], "worker": {"poll_seconds": 0.2}})
+    engine = open_database(db_url)
+    outcome = run_worker(AppContext(config_path=app.config_path), engine)
+    assert not outcome.network_down and outcome.batches == 2  # the good host's batch first
+    assert results_per_url(engine) == dict.fromkeys(good + dead, 1)
+    with engine.connect() as conn:
+        from linkfresh.storage.models import Resource
+
+        verdicts = dict(conn.execute(select(Resource.url, Resource.verdict)).all())
+    assert [verdicts[url] for url in dead] == ["failing", "failing"]
+    engine.dispose()
+
+
 def test_worker_command_until_idle(
     tmp_path: Path, db_url: str, new_server: NewServer, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -140,6 +166,17 @@ def test_worker_command_until_idle(
     engine = open_database(db_url)
     assert results_per_url(engine) == dict.fromkeys(urls, 1)
     engine.dispose()
+
+
+def test_network_down_rule_for_one_batch() -> None:
+    refused = [CheckResult(f"http://{h}/", LinkState.ERROR, T0, error_class="refused")
+               for h in ("a.example", "b.example")]
+    assert looks_down(refused, set(), None)  # nothing ever answered
+    assert looks_down(refused, {"a.example"}, 1.0)  # a host that answered before is silent
+    assert not looks_down(refused, {"c.example"}, 1.0)  # others answered a second ago
+    assert looks_down(refused, {"c.example"}, 600.0)  # ... but not lately
+    answered = [*refused, CheckResult("http://c.example/", LinkState.BROKEN, T0, status=404)]
+    assert not looks_down(answered, set(), None)
 
 
 def test_slots_go_to_the_hosts_with_most_work() -> None:

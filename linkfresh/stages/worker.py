@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from linkfresh.clients import http_client
 from linkfresh.collector.check.checker import check_urls
-from linkfresh.collector.check.netdown import UNREACHABLE, network_down
+from linkfresh.collector.check.netdown import UNREACHABLE, is_network_failure, network_down
 from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.collector.types import CheckResult, Guide, LinkState
 from linkfresh.config.settings import CheckSettings, ScheduleSettings
@@ -56,6 +56,10 @@ SYNC_KEY = int.from_bytes(b"lfsync", "big")
 DIGEST_SPAN = timedelta(days=7)
 # When other workers hold every slot (or every due link), look again this soon.
 BUSY_PAUSE = 0.2
+# A batch whose hosts all failed at the network level, none of them one that answered
+# before, says nothing about the network if some host answered this recently: its hosts are
+# dead, not the network (a guide's last links can all be on one dead host).
+ANSWER_MEMORY = 60.0
 
 
 @dataclass
@@ -90,6 +94,19 @@ def current_round(engine: Engine, schedule: ScheduleSettings, now: datetime) -> 
     if fired is not None and (latest is None or latest[0].slot < fired):
         return open_round(engine, fired.astimezone(UTC), now)
     return latest[0] if latest is not None and latest[1] else None
+
+
+def looks_down(results: Sequence[CheckResult], yardstick: set[str],
+               answered_ago: float | None) -> bool:
+    """The `check` rule for "the network is down", for one batch: every host of the batch
+    that answered before failed at the network level; or, when none of the batch's hosts
+    answered before, every one failed and no host at all answered in `ANSWER_MEMORY`
+    seconds (`answered_ago`: seconds since the worker last got an answer, None if never)."""
+    tried = {host_of(result.url) for result in results}
+    known = yardstick & tried
+    if known or answered_ago is None or answered_ago > ANSWER_MEMORY:
+        return network_down(results, known)
+    return False
 
 
 def plan_slots(hosts: dict[str, int], per_host: int, per_slot: int) -> list[tuple[str, int]]:
@@ -182,6 +199,7 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
     outcome = WorkerOutcome(identity or worker_identity())
     me = outcome.identity
     yardstick = answered_hosts(engine)
+    last_answer: float | None = None
     renewer = _Renewer(engine, me, lease)
     renewer.start()
     try:
@@ -217,8 +235,8 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                 began = time.monotonic()
                 results = await check_claims(http, check, claims, slots, engine, clock)
                 checked_in = time.monotonic() - began
-                tried = {host_of(result.url) for result in results}
-                if network_down(results, yardstick & tried):
+                answered_ago = None if last_answer is None else time.monotonic() - last_answer
+                if looks_down(results, yardstick, answered_ago):
                     release(engine, me)
                     outcome.network_down = True
                     log.warning("worker: %s; %d links returned unchecked", UNREACHABLE,
@@ -227,7 +245,11 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                         break
                     await _pause(stop, own.poll_seconds)
                     continue
-                yardstick |= {host_of(r.url) for r in results if r.state is LinkState.OK}
+                answered = {host_of(r.url) for r in results
+                            if r.state is not LinkState.SKIPPED and not is_network_failure(r)}
+                if answered:
+                    yardstick |= answered
+                    last_answer = time.monotonic()
                 outcome.checked += record_claimed(engine, me, round_, results, rules)
                 outcome.batches += 1
                 release(engine, me)
