@@ -6,6 +6,7 @@ network being down marks nothing, and the digest is written once.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -195,3 +196,24 @@ def test_busy_hosts_are_passed_over_within_the_budget(db_url: str) -> None:
     release(engine, "one")
     assert lease_slots(engine, "two", [("a", 4)], 4, 64, lease) == {"a": 4}
     engine.dispose()
+
+
+def test_postgresql_without_its_driver_says_which_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(tmp_path, database="postgresql://linkfresh@127.0.0.1:1/linkfresh")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
+    result = run_cli(capsys, "worker", "--until-idle")
+    assert result.code == 2 and "pip install 'linkfresh[postgres]'" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_an_unreachable_postgresql_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(tmp_path, database=f"postgresql://linkfresh@127.0.0.1:{closed_port()}/lf")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(capsys, "status")
+    assert result.code == 2 and "database postgresql://linkfresh@127.0.0.1:" in result.err
+    assert "Traceback" not in result.err
