@@ -6,8 +6,10 @@ network being down marks nothing, and the digest is written once.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,10 +25,12 @@ from linkfresh.context import AppContext
 from linkfresh.stages.worker import looks_down, plan_slots, sync_guides, work
 from tests.cli import run_cli
 from tests.configs import write_config
+from tests.postgres_server import PostgresServer, unavailable_reason
 from tests.servers import LocalServer, Reply, closed_port, html_page
 from tests.storage_helpers import T0
 
 NewServer = Callable[[], LocalServer]
+REPO = Path(__file__).resolve().parent.parent
 QUIET = {"topics": [], "feeds": [], "tables": {"digest": {"archive_lookup": False}}}
 
 
@@ -217,3 +221,34 @@ def test_an_unreachable_postgresql_is_a_clear_error(
     result = run_cli(capsys, "status")
     assert result.code == 2 and "database postgresql://linkfresh@127.0.0.1:" in result.err
     assert "Traceback" not in result.err
+
+
+def test_the_database_going_away_stops_the_worker_cleanly(
+    tmp_path: Path, new_server: NewServer
+) -> None:
+    """A server that stops mid-work: exit 2 with a message, no traceback (its leases run
+    out and other workers carry on; a service manager restarts this one)."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    private = PostgresServer.start()  # this test stops it: not the session's server
+    try:
+        server = new_server()
+        slow = [server.route(f"/gone/{n}", Reply(200, {"Content-Type": "text/html"},
+                                                "<title>x</title>", delay=0.3))
+                for n in range(12)]
+        url = private.new_database()
+        setup(tmp_path, url, slow)
+        worker = subprocess.Popen([sys.executable, "-m", "linkfresh", "-c",
+                                   str(tmp_path / "linkfresh.toml"), "worker", "--until-idle"],
+                                  cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        deadline = time.monotonic() + 30
+        while sum(server.count(f"/gone/{n}") for n in range(12)) == 0:
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.05)
+    finally:
+        private.stop()
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 2, err
+    assert "database failure, worker stopped" in err and "Traceback" not in err

@@ -11,10 +11,11 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from linkfresh.commands.run import Verbose, configure_logging
 from linkfresh.context import AppContext, load_and_warn
-from linkfresh.exitcodes import ExitCode
+from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.stages.worker import sync_guides, work
 from linkfresh.store import opened
 
@@ -33,7 +34,8 @@ def worker(
     Syncs the configured guides, then claims batches of due links, checks and records them;
     collects and writes the digest when due (one worker does each). SIGTERM or SIGINT: the
     batch in hand is finished and recorded, then it exits 0. Exit 3: the network is down
-    (with --until-idle; otherwise it waits and tries again).
+    (with --until-idle; otherwise it waits and tries again). Exit 2: bad config, or the
+    database failed (its leases then run out and other workers carry on).
     """
     app: AppContext = ctx.obj
     configure_logging(app.verbose + verbose, default=logging.INFO)
@@ -47,8 +49,14 @@ def worker(
     signal.signal(signal.SIGINT, request_stop)
     guides = load_and_warn(app, None)
     with opened(app) as engine:
-        sync_guides(engine, guides, datetime.now(UTC))
-        outcome = asyncio.run(work(app, engine, guides, until_idle=until_idle, stop=stop))
+        try:
+            sync_guides(engine, guides, datetime.now(UTC))
+            outcome = asyncio.run(work(app, engine, guides, until_idle=until_idle, stop=stop))
+        except SQLAlchemyError as error:
+            # The database went away mid-work (a restart, the network): leases it held run out
+            # and other workers carry on; a service manager restarts this one.
+            first = str(error).splitlines()[0]
+            raise Fail(f"database failure, worker stopped: {first}", ExitCode.USAGE) from None
     log.info("worker %s: %d links checked in %d batches, %d rounds closed%s", outcome.identity,
              outcome.checked, outcome.batches, outcome.rounds_closed,
              f"; ran {', '.join(outcome.stages)}" if outcome.stages else "")
