@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from linkfresh.collector.types import CheckResult
-from linkfresh.storage.engine import exclusive, is_postgres, reading
+from linkfresh.storage.engine import Db, exclusive, is_postgres, reading
 from linkfresh.storage.guide_links import ALWAYS_DUE
 from linkfresh.storage.models import CheckRound, HostSlot, Occurrence, Resource, ResultRow
 from linkfresh.storage.runs import RunOutcome, finish_run, record_batch, start_run
 from linkfresh.storage.state import StateRules
+from linkfresh.storage.values import RoundStatus
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -96,9 +97,9 @@ def _round_at(engine: Engine, slot: datetime) -> Round | None:
     return None if row is None else _round(row)
 
 
-def latest_round(engine: Engine) -> tuple[Round, bool] | None:
+def latest_round(db: Db) -> tuple[Round, bool] | None:
     """The newest round and whether it is still open (None before the first)."""
-    with reading(engine) as connection:
+    with reading(db) as connection:
         row = connection.execute(select(K).order_by(K.c.slot.desc()).limit(1)).first()
     return None if row is None else (_round(row), row.closed_at is None)
 
@@ -132,12 +133,28 @@ def due_hosts(engine: Engine, round_: Round, recheck_after: timedelta) -> dict[s
             .group_by(R.c.host)).all())
 
 
-def remaining(engine: Engine, round_: Round, recheck_after: timedelta) -> int:
+def remaining(db: Db, round_: Round, recheck_after: timedelta) -> int:
     """Links of the round not yet recorded, claimed or not."""
-    with reading(engine) as connection:
+    with reading(db) as connection:
         return int(connection.execute(
             select(func.count()).select_from(R).where(_due_in(round_, recheck_after))
         ).scalar_one())
+
+
+def round_status(db: Db, recheck_after: timedelta) -> RoundStatus | None:
+    """The open round, for `status`: links left, links held by live leases, and by how many
+    workers (None when no round is open)."""
+    latest = latest_round(db)
+    if latest is None or not latest[1]:
+        return None
+    round_ = latest[0]
+    with reading(db) as connection:
+        now = db_now(connection)
+        held, workers = connection.execute(
+            select(func.count(), func.count(R.c.lease_owner.distinct()))
+            .where(R.c.lease_owner.is_not(None), R.c.lease_until >= now)).one()
+    left = remaining(db, round_, recheck_after)
+    return RoundStatus(round_.id, round_.opened_at, left, int(held), int(workers))
 
 
 def lease_slots(engine: Engine, owner: str, wanted: Sequence[tuple[str, int]], per_host: int,

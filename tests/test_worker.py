@@ -18,7 +18,8 @@ import pytest
 from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.storage.claims import claim_links, lease_slots, open_round, release
 from linkfresh.storage.migrations import open_database
-from linkfresh.storage.models import CheckRound, HostSlot, ResultRow, RunRow
+from linkfresh.storage.models import CheckRound, HostSlot, Resource, ResultRow, RunRow
+from linkfresh.storage.status import status_summary
 from sqlalchemy import Engine, func, select, update
 
 from linkfresh.context import AppContext
@@ -52,8 +53,6 @@ def run_worker(app: AppContext, engine: Engine, **options: object):  # type: ign
 
 
 def results_per_url(engine: Engine) -> dict[str, int]:
-    from linkfresh.storage.models import Resource
-
     with engine.connect() as conn:
         return dict(conn.execute(
             select(Resource.url, func.count(ResultRow.id))
@@ -74,6 +73,7 @@ def test_a_round_checks_every_link_once_and_writes_one_digest(
     assert all(server.count(f"/w/{n}") == 1 for n in range(12))
     assert outcome.stages == ["collect", "digest"]
     assert len(list((tmp_path / "reports").glob("digest-*.md"))) == 1
+    assert status_summary(engine, datetime.now(UTC), timedelta(hours=20)).round is None
     second = run_worker(app, engine)  # same round, closed: nothing to do, nothing due
     assert second.checked == 0 and second.stages == []
     with engine.connect() as conn:
@@ -103,6 +103,8 @@ def test_next_round_rechecks_and_expired_leases_return_links(
     assert lease_slots(engine, "alive", [(host, 1)], 4, 64, timedelta(seconds=1)) == {}
     assert len(claim_links(engine, "alive", round_, host, 10, timedelta(hours=20),
                            timedelta(seconds=1))) == 3  # only the unclaimed ones
+    shown = status_summary(engine, datetime.now(UTC), timedelta(hours=20)).round
+    assert shown is not None and (shown.left, shown.held, shown.workers) == (6, 6, 2)
     release(engine, "alive")
     outcome = run_worker(app, engine)  # waits for the dead worker's leases to run out
     assert outcome.checked == 6
@@ -127,7 +129,6 @@ def test_network_down_marks_nothing(tmp_path: Path, db_url: str) -> None:
     assert outcome.network_down and outcome.checked == 0
     assert results_per_url(engine) == {}
     with engine.connect() as conn:
-        from linkfresh.storage.models import Resource
 
         assert set(conn.execute(select(Resource.verdict)).scalars()) == {"new"}
         assert conn.execute(select(func.count()).select_from(Resource)
@@ -152,7 +153,6 @@ def test_a_dead_host_is_not_the_network_down(
     assert not outcome.network_down and outcome.batches == 2  # the good host's batch first
     assert results_per_url(engine) == dict.fromkeys(good + dead, 1)
     with engine.connect() as conn:
-        from linkfresh.storage.models import Resource
 
         verdicts = dict(conn.execute(select(Resource.url, Resource.verdict)).all())
     assert [verdicts[url] for url in dead] == ["failing", "failing"]

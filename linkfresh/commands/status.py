@@ -50,6 +50,11 @@ def render_status(summary: StatusSummary, now: datetime) -> str:
                      f"{counts}".rstrip())
     if not summary.runs:
         lines.append("  (none)")
+    if summary.round:
+        current = summary.round
+        lines.append(f"Workers' round #{current.id}, open since {_when(current.opened_at)}: "
+                     f"{current.left} links left, {current.held} held by "
+                     f"{current.workers} worker(s)")
     if summary.lock_holder:
         lines.append(f"Lock: {summary.lock_holder}")
     return "\n".join(lines) + "\n"
