@@ -170,6 +170,16 @@ class ScheduleSettings(_Section):
         return expression
 
 
+class WorkerSettings(_Section):
+    """`[worker]`: `linkfresh worker` processes sharing one database."""
+
+    lease_seconds: float = Field(
+        120.0, gt=0, description="a killed worker's links return to the pool after this")
+    links_per_slot: int = Field(
+        8, ge=1, le=1000, description="links claimed per host slot held, per batch")
+    poll_seconds: float = Field(30.0, gt=0, description="wait between looks when idle")
+
+
 class Settings(_Section):
     """The whole configuration; every key has a default."""
 
@@ -180,6 +190,7 @@ class Settings(_Section):
     arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     topics: list[TopicSettings] | None = Field(
         None, description="None: the bundled list for the bundled guide, else from the guide"
     )

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("commands.digest", "digest"),
     "run": ("commands.run", "run"),
     "serve": ("commands.run", "serve"),
+    "worker": ("commands.worker", "worker"),
     "status": ("commands.status", "status"),
     "history": ("commands.status", "history"),
     "accept": ("commands.accept", "accept"),

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import ExitCode, Fail
 from linkfresh.failures import os_failure, storage_failure
+from linkfresh.storage.engine import MissingDriver
 from linkfresh.storage.lock import LockHeld, run_lock
 from linkfresh.storage.migrations import SchemaError, open_database
 
@@ -80,6 +81,8 @@ def opened(app: AppContext) -> Iterator[Engine]:
     url = app.database_url()
     try:
         engine = open_database(url)
+    except MissingDriver as error:  # storage names the extra to install
+        raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
     except ImportError as error:  # SQLAlchemy imports the driver when the engine is built
         raise Fail(missing_driver(url, error), ExitCode.USAGE) from None
     except OSError as error:  # the SQLite file's folder cannot be created

@@ -1,6 +1,7 @@
 """Building the SQLAlchemy engine for a database URL, and the session helper storage uses.
 
-Any SQLAlchemy URL works; the only SQLite-specific code is the connect hook below.
+SQLite and PostgreSQL (psycopg 3, the `postgres` extra) are tested; the backend-specific
+code is the SQLite connect hook, and `exclusive` (one writer at a time for a transaction).
 """
 
 from __future__ import annotations
@@ -10,11 +11,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+# `postgresql://` (and Heroku-style `postgres://`) without a driver means psycopg 3, the
+# driver of the `postgres` extra, whatever SQLAlchemy's own default is.
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+_EXTRAS = {"postgresql": "postgres"}
+
+
+_BEGIN = "linkfresh_sqlite_begin"
+
+
+class MissingDriver(Exception):
+    """The database URL needs a driver that is not installed; `str()` says what to install."""
 
 Db = Engine | Session
 """What storage functions accept: an engine (they commit) or a session (the caller commits)."""
@@ -22,14 +34,33 @@ Db = Engine | Session
 
 def open_engine(url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
     """An engine for `url`; for SQLite, the file's folder is created and pragmas set on connect."""
-    parsed = make_url(url)
+    parsed = with_default_driver(make_url(url))
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    try:
+        engine = create_engine(parsed)
+    except ModuleNotFoundError as error:
+        backend = parsed.get_backend_name()
+        extra = _EXTRAS.get(backend)
+        hint = (f"pip install 'linkfresh[{extra}]'" if extra
+                else f"install the Python driver {error.name!r}")
+        raise MissingDriver(f"{backend} needs the driver {error.name!r}, which is not "
+                            f"installed; {hint}") from None
     if is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms)
     return engine
+
+
+def with_default_driver(url: URL) -> URL:
+    """`url` with psycopg 3 as the driver of a `postgresql://` URL that names none."""
+    if "+" not in url.drivername and url.drivername in _DEFAULT_DRIVERS:
+        return url.set(drivername=_DEFAULT_DRIVERS[url.drivername])
+    return url
+
+
+def is_postgres(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "postgresql"
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -52,7 +83,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # `exclusive` asks for BEGIN IMMEDIATE: the write lock at once, so a read-then-write
+        # transaction is never overtaken by another writer between its read and its write.
+        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN, "BEGIN"))
 
 
 @contextmanager
@@ -63,6 +96,23 @@ def session_scope(db: Db) -> Iterator[Session]:
         db.flush()
         return
     with Session(db, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+@contextmanager
+def exclusive(engine: Engine, key: int | None = None) -> Iterator[Session]:
+    """A write transaction that no other writer overtakes between its reads and its writes:
+    on SQLite BEGIN IMMEDIATE (one writer at all); on PostgreSQL, with `key`, it also runs
+    alone among those asking for the same key (a transaction advisory lock).
+
+    For read-then-write work that several processes may start at once (syncing a guide).
+    """
+    bind = engine.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"}) if not is_postgres(
+        engine) else engine
+    with Session(bind, expire_on_commit=False) as session:
+        if key is not None and is_postgres(engine):
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield session
         session.commit()
 

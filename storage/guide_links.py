@@ -46,11 +46,13 @@ def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> di
         ids.update({url: id_ for url, id_ in rows})
     missing = [url for url in wanted if url not in ids]
     if missing:
-        session.execute(Resource.__table__.insert(),
-                        [{"url": url, "first_seen": now, "flips": []} for url in missing])
-        for chunk in _chunks(missing):
-            rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
-            ids.update({url: id_ for url, id_ in rows})
+        # RETURNING, not a second look-up: right after a bulk insert PostgreSQL's planner
+        # still takes the table for empty and scans it for each chunk of a look-up.
+        table = Resource.__table__
+        ids.update(session.execute(
+            insert(table).returning(table.c.url, table.c.id),
+            [{"url": url, "first_seen": now, "flips": [], "host": host_of(url)}
+             for url in missing]).all())
     return ids
 
 

@@ -1,7 +1,10 @@
 """One run at a time: a lock row in the database, and taking over one left by a dead process.
 
 The lock lives in the database (table `run_lock`, at most one row) rather than in a file, so
-it works for any database URL and travels with the data it protects.
+it works for any database URL and travels with the data it protects. On SQLite a lock whose
+process is gone on this host is stale. On PostgreSQL the lock is a session advisory lock held
+on a connection of its own: the server frees it when that session ends, however the holder
+died, on whatever machine; the row only says who holds it.
 """
 
 from __future__ import annotations
@@ -11,20 +14,23 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from linkfresh.storage.engine import Db, reading
+from linkfresh.storage.engine import Db, is_postgres, reading
 from linkfresh.storage.models import RunLock
 
 LOCK_ID = 1
 # A process that started this long after a lock (or run) was taken cannot be the one that
 # took it: its pid was reused. Generous, because wall clocks get adjusted.
 REUSE_MARGIN = timedelta(minutes=1)
+# The PostgreSQL advisory lock key of the run lock ("lnkfresh" in ASCII, a positive bigint).
+# Advisory locks are per database, so two linkfresh databases on one server do not collide.
+ADVISORY_KEY = int.from_bytes(b"lnkfresh", "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,10 @@ class LockInfo:
     started_at: datetime
     kind: str
     token: str
+    # PostgreSQL: the connection whose session holds the advisory lock (None on SQLite).
+    session: Connection | None = field(default=None, compare=False, repr=False)
+    # True when the database itself vouches that the holder is alive (PostgreSQL's lock).
+    live: bool = False
 
 
 class LockHeld(Exception):
@@ -87,9 +97,21 @@ def holder_alive(pid: int, since: datetime, alive: Callable[[int], bool] = pid_a
 def _holder(db: Db) -> LockInfo | None:
     with reading(db) as connection:
         row = connection.execute(select(RunLock.__table__)).first()
-    if row is None:
-        return None
-    return LockInfo(row.pid, row.host, row.started_at, row.kind, row.token)
+        if row is None:
+            return None
+        held = is_postgres(connection) and advisory_held(connection)
+        if is_postgres(connection) and not held:
+            return None  # a row its holder left when it died: the lock itself is free
+    return LockInfo(row.pid, row.host, row.started_at, row.kind, row.token, live=held)
+
+
+def advisory_held(connection: Connection) -> bool:
+    """Whether some session of this database holds the run lock's advisory lock."""
+    return bool(connection.execute(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid = :high AND objid = :low AND objsubid = 1"),
+        {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFFFFFF}).scalar_one())
 
 
 def acquire(engine: Engine, now: datetime, *, kind: str = "", pid: int | None = None,
@@ -103,6 +125,8 @@ def acquire(engine: Engine, now: datetime, *, kind: str = "", pid: int | None = 
                     now, kind, uuid.uuid4().hex)
     values = {"id": LOCK_ID, "token": mine.token, "pid": mine.pid, "host": mine.host,
               "kind": kind, "started_at": now}
+    if is_postgres(engine):
+        return _acquire_advisory(engine, mine, values)
     for _attempt in range(3):
         try:
             with engine.begin() as connection:
@@ -125,10 +149,33 @@ def acquire(engine: Engine, now: datetime, *, kind: str = "", pid: int | None = 
     raise LockHeld(holder or mine)
 
 
+def _acquire_advisory(engine: Engine, mine: LockInfo, values: dict[str, object]) -> LockInfo:
+    """PostgreSQL: take the advisory lock on a connection kept for as long as it is held."""
+    session = engine.connect()
+    try:
+        taken = session.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                {"key": ADVISORY_KEY}).scalar_one()
+        session.commit()
+        if not taken:
+            raise LockHeld(_holder(engine) or replace(mine, pid=0, host="?", kind="?"))
+        with engine.begin() as connection:  # any row left is a dead holder's: ours now
+            connection.execute(delete(RunLock.__table__))
+            connection.execute(RunLock.__table__.insert().values(**values))
+    except BaseException:
+        session.invalidate()  # ends the server session, and with it any lock it took
+        session.close()
+        raise
+    return replace(mine, session=session, live=True)
+
+
 def release(engine: Engine, lock: LockInfo) -> None:
     """Give the lock back (only if it is still ours)."""
     with engine.begin() as connection:
         connection.execute(delete(RunLock.__table__).where(RunLock.token == lock.token))
+    if lock.session is not None:
+        lock.session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+        lock.session.commit()
+        lock.session.close()
 
 
 def current_holder(db: Db) -> LockInfo | None:

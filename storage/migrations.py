@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, bindparam, inspect, select, text, update
 from sqlmodel import SQLModel
 
+from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.storage import models
 from linkfresh.storage.engine import open_engine
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_KEY = "schema_version"
 
 Step = Callable[[Connection], None]
@@ -24,9 +25,26 @@ def _page_references(connection: Connection) -> None:
     models.PageReference.__table__.create(connection)  # type: ignore[attr-defined]
 
 
-# Step N upgrades a version N-1 database to version N (plain DDL through the connection,
-# portable SQL); bump SCHEMA_VERSION with each new step.
-MIGRATIONS: Mapping[int, Step] = {2: _page_references}
+def _workers(connection: Connection) -> None:
+    """3: what workers share: a resource's host, round and lease; rounds; host slots."""
+    for column in ("host VARCHAR NOT NULL DEFAULT ''", "checked_round INTEGER",
+                   "lease_owner VARCHAR", "lease_until TIMESTAMP"):
+        connection.execute(text(f"ALTER TABLE resource ADD COLUMN {column}"))
+    connection.execute(text("CREATE INDEX ix_resource_host ON resource (host)"))
+    connection.execute(text("CREATE INDEX ix_resource_lease_owner ON resource (lease_owner)"))
+    models.CheckRound.__table__.create(connection)
+    models.HostSlot.__table__.create(connection)
+    table = models.Resource.__table__
+    hosts = [{"rid": rid, "new_host": host_of(url)}
+             for rid, url in connection.execute(select(table.c.id, table.c.url))]
+    if hosts:
+        connection.execute(update(table).where(table.c.id == bindparam("rid"))
+                           .values(host=bindparam("new_host")), hosts)
+
+
+# Step N upgrades a version N-1 database to version N: plain DDL through the connection,
+# portable SQL (SQLite and PostgreSQL); bump SCHEMA_VERSION with each new step.
+MIGRATIONS: Mapping[int, Step] = {2: _page_references, 3: _workers}
 
 
 class SchemaError(Exception):

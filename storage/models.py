@@ -83,6 +83,12 @@ class Resource(SQLModel, table=True):
     content_changed_at: datetime | None = _when(default=None)
     # Not a foreign key: it points at a child row; thinning keeps it.
     latest_result_id: int | None = None
+    # Workers (storage/claims.py): the unit of politeness, the last round that checked the
+    # link, and the worker holding it until `lease_until` (the database's clock).
+    host: str = Field(default="", index=True, sa_column_kwargs={"server_default": ""})
+    checked_round: int | None = None
+    lease_owner: str | None = Field(default=None, index=True)
+    lease_until: datetime | None = _when(default=None)
 
 
 class PageReference(SQLModel, table=True):
@@ -189,6 +195,33 @@ class RunLock(SQLModel, table=True):
     host: str
     kind: str = ""
     started_at: datetime = _when()
+
+
+class CheckRound(SQLModel, table=True):
+    """One round of checks shared by the workers: every due link is checked once in it.
+
+    `slot` is the schedule's fire time that opened it, unique, so that workers starting
+    together open one round; `run_id` is the `check` run its results are recorded under.
+    """
+
+    __tablename__ = "check_round"
+    id: int | None = Field(default=None, primary_key=True)
+    slot: datetime = _when(unique=True)
+    opened_at: datetime = _when()
+    closed_at: datetime | None = _when(default=None)
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+
+
+class HostSlot(SQLModel, table=True):
+    """One of a host's `per_host` request slots, leased by one worker at a time."""
+
+    __tablename__ = "host_slot"
+    __table_args__ = (UniqueConstraint("host", "slot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    host: str
+    slot: int
+    owner: str | None = None
+    lease_until: datetime | None = _when(default=None)
 
 
 class TopicRow(SQLModel, table=True):

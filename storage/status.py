@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, case, func, or_, select
 
+from linkfresh.storage.claims import round_status
 from linkfresh.storage.engine import Db, reading
 from linkfresh.storage.guide_links import ALWAYS_DUE
 from linkfresh.storage.lock import LockHeld, current_holder
@@ -62,6 +63,7 @@ def status_summary(db: Db, now: datetime, recheck_after: timedelta, *,
         due_now=int(due_now),
         next_due_at=None if due_now or oldest is None else oldest + recheck_after,
         lock_holder=str(LockHeld(holder)) if holder else None,
+        round=round_status(db, recheck_after),
     )
 
 

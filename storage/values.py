@@ -143,6 +143,18 @@ class StatusSummary:
     due_now: int
     next_due_at: datetime | None
     lock_holder: str | None
+    round: RoundStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStatus:
+    """The workers' open round: links not yet recorded, and those held under a live lease."""
+
+    id: int
+    opened_at: datetime
+    left: int
+    held: int
+    workers: int
 
 
 def link_from(url: str, guide: str, occ: Any) -> Link:

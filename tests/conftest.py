@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import settings
 
+from tests.postgres_server import PostgresServer, unavailable_reason
 from tests.servers import LocalServer
 
 # CI explores the same examples every run (a red build must be reproducible); local runs
@@ -62,3 +63,27 @@ def new_server() -> Iterator[Callable[[], LocalServer]]:
 def server(new_server: Callable[[], LocalServer]) -> LocalServer:
     """One server shared by the session; register routes under unique paths."""
     return new_server()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (skipped, with the reason, where none can
+    run; CI installs one, so there a missing server is a failure, never a skip)."""
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests cannot run: {reason}")
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a new, empty database: a SQLite file, or a database on the session's
+    PostgreSQL server. Storage, pipeline and stage tests take this to run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'linkfresh.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

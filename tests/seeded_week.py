@@ -362,7 +362,8 @@ def write_guide(folder: Path, servers: dict[str, LocalServer]) -> Path:
     return path
 
 
-def write_week_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
+def write_week_config(folder: Path, servers: dict[str, LocalServer],
+                      database: str | None = None) -> Path:
     """Short timeouts and no pauses (the week runs in seconds); every URL a local server."""
     topics = [{"name": name, "arxiv_query": query, "keywords": keywords}
               for name, query, keywords in TOPICS]
@@ -370,7 +371,8 @@ def write_week_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
              for name, site, path in FEEDS]
     digest = {"per_topic": 3, "archive_url": servers["archive"].url("/wayback/available"),
               "daily_papers_url": servers["hf"].url("/api/daily_papers")}
-    return write_config(folder, guides=[GUIDE_NAME], database=f"sqlite:///{folder / 'linkfresh.db'}",
+    return write_config(folder, guides=[GUIDE_NAME],
+                        database=database or f"sqlite:///{folder / 'linkfresh.db'}",
                         reports_dir=folder / "reports",
                         arxiv={"base_url": servers["arxiv_api"].url("/api/query")},
                         tables={"digest": digest}, topics=topics, feeds=feeds)
@@ -378,12 +380,14 @@ def write_week_config(folder: Path, servers: dict[str, LocalServer]) -> Path:
 
 # --- the week --------------------------------------------------------------------------------
 
-def run_seeded_week(new_server: Callable[[], LocalServer], folder: Path) -> SeededWeek:
-    """Play the week through the real stages and write its digest, markdown and JSON."""
+def run_seeded_week(new_server: Callable[[], LocalServer], folder: Path,
+                    database: str | None = None) -> SeededWeek:
+    """Play the week through the real stages and write its digest, markdown and JSON (into
+    `database`, a SQLite file in `folder` by default)."""
     clock = FakeClock(CHECKS[0])
     servers = start_sites(new_server, clock)
     write_guide(folder, servers)
-    app = AppContext(config_path=write_week_config(folder, servers))
+    app = AppContext(config_path=write_week_config(folder, servers, database))
     engine = open_database(app.database_url())
     report: CheckReport | None = None
     try:

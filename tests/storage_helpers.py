@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, LinkState
 from linkfresh.storage.migrations import open_database
@@ -13,8 +13,22 @@ from linkfresh.storage.migrations import open_database
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 
-def database(tmp_path: Path) -> Engine:
-    return open_database(f"sqlite:///{tmp_path / 'linkfresh.db'}")
+def database(url: str) -> Engine:
+    """The linkfresh database at `url` (the `db_url` fixture: SQLite or PostgreSQL)."""
+    return open_database(url)
+
+
+def sqlite_file(tmp_path: Path) -> str:
+    """A SQLite database URL in `tmp_path`, for tests of what only SQLite files do."""
+    return f"sqlite:///{tmp_path / 'linkfresh.db'}"
+
+
+def intact(engine: Engine) -> bool:
+    """SQLite's integrity check passes (other backends keep no file of their own to check)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        return conn.execute(text("pragma integrity_check")).scalar_one() == "ok"
 
 
 def link(url: str, line: int = 1, *, guide: str = "guide.md", written: str | None = None,

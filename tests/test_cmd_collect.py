@@ -32,10 +32,12 @@ TOPICS = [
 ]
 
 
-def write_collect_config(tmp_path: Path, arxiv_url: str, feed_urls: dict[str, str]) -> Path:
-    """Two topics, the given feeds, arXiv at `arxiv_url`, the database in `tmp_path`."""
+def write_collect_config(tmp_path: Path, arxiv_url: str, feed_urls: dict[str, str],
+                         database: str | None = None) -> Path:
+    """Two topics, the given feeds, arXiv at `arxiv_url`, the database in `tmp_path` (or at
+    `database`)."""
     feeds = [{"name": name, "url": url, "kind": "feed"} for name, url in feed_urls.items()]
-    return write_config(tmp_path, database=f"sqlite:///{tmp_path / 'news.db'}",
+    return write_config(tmp_path, database=database or f"sqlite:///{tmp_path / 'news.db'}",
                         arxiv={"base_url": arxiv_url, "timeout": 0.5}, topics=TOPICS,
                         feeds=feeds)
 

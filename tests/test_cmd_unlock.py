@@ -13,6 +13,9 @@ from linkfresh.storage.lock import acquire, current_holder
 from linkfresh.storage.migrations import open_database
 from tests.cli import run_cli
 from tests.configs import write_config
+from tests.postgres_server import PostgresServer
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -60,3 +63,26 @@ def test_another_hosts_lock_needs_force(db_url: str, capsys: pytest.CaptureFixtu
     cleared = run_cli(capsys, "unlock", "--force")
     assert cleared.code == 0 and "pid 1 on build-02" in cleared.out
     assert current_holder(engine) is None
+
+
+def test_postgresql_lock_is_the_servers_to_judge(
+    tmp_path: Path, postgres: PostgresServer, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the lock is an advisory lock: held while its session lives, even by a
+    process on another host (never cleared, even with --force), and gone when it dies."""
+    url = postgres.new_database()
+    write_config(tmp_path, fast=False, database=url)
+    monkeypatch.chdir(tmp_path)
+    open_database(url).dispose()
+    holder = subprocess.Popen([sys.executable, "-m", "tests.storage_driver", url, "hold"],
+                              cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().startswith("locked")
+        refused = run_cli(capsys, "unlock", "--force")
+        assert refused.code == 4 and "is still running" in refused.err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli(capsys, "unlock").out.startswith("no run holds the lock")
+    assert current_holder(open_database(url)) is None

@@ -25,7 +25,8 @@ from tests.test_cmd_collect import write_collect_config
 NOW = datetime.now(UTC)
 
 
-def _setup(new_server: Callable[[], LocalServer], tmp_path: Path) -> tuple[AppContext, LocalServer]:
+def _setup(new_server: Callable[[], LocalServer], tmp_path: Path,
+           database: str | None = None) -> tuple[AppContext, LocalServer]:
     server = new_server()
     arxiv_url = server.route("/api/query", paging_handler(
         {"ti:quantization": [Entry("2411.00001v1", NOW - timedelta(hours=3),
@@ -34,7 +35,8 @@ def _setup(new_server: Callable[[], LocalServer], tmp_path: Path) -> tuple[AppCo
     for name in ("One", "Two"):
         feeds[name] = server.route(f"/{name}.xml", Reply(200, {"Content-Type": RSS_TYPE}, rss(
             [(f"https://blog.example.org/{name}", f"{name} on pruning", NOW, "pruning")])))
-    return AppContext(config_path=write_collect_config(tmp_path, arxiv_url, feeds)), server
+    return (AppContext(config_path=write_collect_config(tmp_path, arxiv_url, feeds, database)),
+            server)
 
 
 def _count(engine: Engine, table: type[SQLModel]) -> int:
@@ -43,9 +45,9 @@ def _count(engine: Engine, table: type[SQLModel]) -> int:
 
 
 def test_stage_runs_under_the_callers_lock_and_stores(
-    new_server: Callable[[], LocalServer], tmp_path: Path
+    new_server: Callable[[], LocalServer], tmp_path: Path, db_url: str
 ) -> None:
-    app, _ = _setup(new_server, tmp_path)
+    app, _ = _setup(new_server, tmp_path, db_url)
     engine = open_database(app.database_url())
     heard: list[SourceOutcome] = []
     with run_lock(engine, NOW, kind="collect"):  # the stage must not try to take it again
@@ -59,9 +61,9 @@ def test_stage_runs_under_the_callers_lock_and_stores(
 
 
 def test_stop_between_sources_stores_what_was_gathered(
-    new_server: Callable[[], LocalServer], tmp_path: Path
+    new_server: Callable[[], LocalServer], tmp_path: Path, db_url: str
 ) -> None:
-    app, server = _setup(new_server, tmp_path)
+    app, server = _setup(new_server, tmp_path, db_url)
     engine = open_database(app.database_url())
     stop = threading.Event()
 
@@ -76,8 +78,10 @@ def test_stop_between_sources_stores_what_was_gathered(
     engine.dispose()
 
 
-def test_topic_and_source_filters(new_server: Callable[[], LocalServer], tmp_path: Path) -> None:
-    app, _ = _setup(new_server, tmp_path)
+def test_topic_and_source_filters(
+    new_server: Callable[[], LocalServer], tmp_path: Path, db_url: str
+) -> None:
+    app, _ = _setup(new_server, tmp_path, db_url)
     engine = open_database(app.database_url())
     result = collect_stage(app, engine, NOW, topics=["Alignment"], sources=["arxiv"])
     assert [o.source for o in result.outcomes] == ["Alignment"]
@@ -85,9 +89,9 @@ def test_topic_and_source_filters(new_server: Callable[[], LocalServer], tmp_pat
 
 
 def test_stop_after_the_last_source_skips_the_suggestion_searches(
-    new_server: Callable[[], LocalServer], tmp_path: Path
+    new_server: Callable[[], LocalServer], tmp_path: Path, db_url: str
 ) -> None:
-    app, server = _setup(new_server, tmp_path)
+    app, server = _setup(new_server, tmp_path, db_url)
     engine = open_database(app.database_url())
     stop = threading.Event()
 

@@ -28,6 +28,7 @@ from linkfresh.stages.check import check_stage
 from linkfresh.stages.digest import DigestFormat, digest_stage
 from linkfresh.storage.migrations import open_database
 from tests.golden_files import GOLDEN, assert_golden
+from tests.postgres_server import PostgresServer
 from tests.schemas import valid_document
 from tests.seeded_week import (
     CHECKS,
@@ -83,6 +84,17 @@ def test_markdown_golden(week: SeededWeek) -> None:
 
 
 def test_json_golden(week: SeededWeek) -> None:
+    assert_golden(GOLDEN / "e2e-digest.json", week.display(week.json))
+
+
+def test_the_week_on_postgresql_gives_the_same_digest(
+    new_server: NewServer, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every stage (check, collect, digest) and every query the digest makes, on PostgreSQL:
+    the same week gives the same bytes as on SQLite."""
+    week = run_seeded_week(new_server, tmp_path_factory.mktemp("seeded-week-pg"),
+                           database=postgres.new_database())
+    assert_golden(GOLDEN / "e2e-digest.md", week.display(week.markdown))
     assert_golden(GOLDEN / "e2e-digest.json", week.display(week.json))
 
 

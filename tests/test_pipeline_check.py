@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, inspect
 
 from linkfresh.context import AppContext
 from linkfresh.stages.check import check_stage
+from linkfresh.storage.engine import open_engine
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.status import link_history, status_summary
 from tests.cli import run_cli
 from tests.configs import write_config
 from tests.servers import LocalServer, Reply, closed_port, endless, html_page
+from tests.storage_helpers import intact
 
 NewServer = Callable[[], LocalServer]
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    write_config(tmp_path, database="sqlite:///state.db")
+def workdir(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with a config whose database is SQLite (`state.db` here) or PostgreSQL."""
+    write_config(tmp_path, database="sqlite:///state.db" if db_url.startswith("sqlite")
+                 else db_url)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def stored(workdir: Path) -> Engine:
+    """The database the config in `workdir` names."""
+    return open_database(AppContext(config_path=workdir / "linkfresh.toml").database_url())
 
 
 def write_guide(folder: Path, *urls: str) -> str:
@@ -51,7 +60,7 @@ def test_second_check_skips_recently_ok_links_but_reports_them(
     assert server.count("/inc/gone") > gone_hits  # failing links are always rechecked
     assert run_cli(capsys, "check", name, "--full").code == 1
     assert server.count("/inc/fine") == 2
-    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    engine = stored(workdir)
     history = link_history(engine, gone)
     # Three failures in a few seconds: failing, not yet broken (confirm_span_hours = 6).
     assert history is not None and history.verdict == "failing"
@@ -103,7 +112,7 @@ def test_network_down_changes_no_state(
     url = server.route("/down/page", html_page("Up"))
     name = write_guide(workdir, url)
     assert run_cli(capsys, "check", name).code == 0
-    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    engine = stored(workdir)
     before = link_history(engine, url)
     # The same guide now points at hosts that refuse: every host fails at network level.
     refused = [f"http://127.0.3.{n}:{closed_port(f'127.0.3.{n}')}/x" for n in (1, 2)]
@@ -135,8 +144,7 @@ def test_stop_mid_check_keeps_what_was_recorded(workdir: Path, new_server: NewSe
     summary = status_summary(engine, datetime.now(UTC), timedelta(hours=20))
     assert summary.runs[0].outcome == "interrupted"
     assert summary.verdicts.get("ok") == 3
-    with sqlite3.connect(workdir / "state.db") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert intact(engine)
 
 
 def test_endless_body_is_capped_and_recorded(
@@ -146,7 +154,7 @@ def test_endless_body_is_capped_and_recorded(
     url = server.route("/cap/endless", Reply(200, {"Content-Type": "text/html"}, chunks=endless()))
     name = write_guide(workdir, url)
     assert run_cli(capsys, "check", name).code == 0
-    engine = open_database(f"sqlite:///{workdir / 'state.db'}")
+    engine = stored(workdir)
     history = link_history(engine, url)
     assert history is not None and history.verdict == "ok"
 
@@ -157,6 +165,8 @@ def test_no_db_writes_nothing(workdir: Path, new_server: NewServer,
     name = write_guide(workdir, server.route("/nodb/page", html_page("P")))
     assert run_cli(capsys, "check", name, "--no-db").code == 0
     assert not (workdir / "state.db").exists()
+    url = AppContext(config_path=workdir / "linkfresh.toml").database_url()
+    assert inspect(open_engine(url)).get_table_names() == []  # PostgreSQL: nothing created
 
 
 def test_fix_applies_permanent_redirects_from_the_history(

@@ -53,7 +53,8 @@ def test_crontab_line_runs_in_crons_environment(
 def test_systemd_units_verify(tmp_path: Path) -> None:
     executable = Path(sys.executable).parent / "linkfresh"
     units = []
-    for name in ("linkfresh.service", "linkfresh.timer", "linkfresh-serve.service"):
+    for name in ("linkfresh.service", "linkfresh.timer", "linkfresh-serve.service",
+                 "linkfresh-worker@.service"):
         text = (RECIPES / name).read_text()
         text = text.replace("/srv/my-guide/.venv/bin/linkfresh", str(executable))
         text = text.replace("/srv/my-guide", str(tmp_path)).replace("User=linkfresh", "User=root")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.guide_links import due_urls, last_elapsed, sync_guide, validators
@@ -13,15 +12,15 @@ from linkfresh.storage.models import Occurrence, ResultRow
 from linkfresh.storage.runs import ResultWriter, record_batch, start_run, thin
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history
-from tests.storage_helpers import T0, database, guide, hours, link, result
+from tests.storage_helpers import T0, database, guide, hours, intact, link, result
 
 A, B, C = "https://a.example/x", "https://b.example/y", "https://c.example/z"
 RULES = StateRules()
 RECHECK = timedelta(hours=20)
 
 
-def test_removed_links_are_retired_and_readded_ones_keep_history(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_removed_links_are_retired_and_readded_ones_keep_history(db_url: str) -> None:
+    engine = database(db_url)
     first = sync_guide(engine, guide(link(A, 3), link(B, 5)), T0)
     assert (first.added, first.retired) == (2, 0)
     record_batch(engine, None, [result(B, LinkState.BROKEN, T0)], RULES)
@@ -37,8 +36,8 @@ def test_removed_links_are_retired_and_readded_ones_keep_history(tmp_path: Path)
     assert history.places[0].retired_at is None and history.places[0].link.line == 9
 
 
-def test_same_url_written_twice_gets_two_places(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_same_url_written_twice_gets_two_places(db_url: str) -> None:
+    engine = database(db_url)
     sync_guide(engine, guide(link(A, 1), link(A, 7), link(A, 9, written="http://wrap/?u=x")), T0)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Occurrence)).scalar_one() == 3
@@ -46,8 +45,8 @@ def test_same_url_written_twice_gets_two_places(tmp_path: Path) -> None:
     assert history is not None and [p.link.line for p in history.places] == [1, 7, 9]
 
 
-def test_due_selection_is_incremental(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_due_selection_is_incremental(db_url: str) -> None:
+    engine = database(db_url)
     sync_guide(engine, guide(link(A), link(B), link(C)), T0)
     assert due_urls(engine, T0, RECHECK) == [A, B, C]  # never checked
     record_batch(engine, None, [result(A, LinkState.OK, T0), result(B, LinkState.BROKEN, T0),
@@ -58,8 +57,8 @@ def test_due_selection_is_incremental(tmp_path: Path) -> None:
     assert due_urls(engine, T0 + hours(1), RECHECK, guides=["other.md"]) == []
 
 
-def test_validators_round_trip_and_304_keeps_them(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_validators_round_trip_and_304_keeps_them(db_url: str) -> None:
+    engine = database(db_url)
     record_batch(engine, None, [result(A, LinkState.OK, T0, etag='"v1"',
                                        last_modified="Mon, 02 Mar 2026 06:00:00 GMT")], RULES)
     stored = validators(engine, [A, B])
@@ -75,16 +74,16 @@ def test_validators_round_trip_and_304_keeps_them(tmp_path: Path) -> None:
     assert validators(engine, [A])[A].etag == '"v2"'
 
 
-def test_last_elapsed_is_the_latest_checks_time(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_last_elapsed_is_the_latest_checks_time(db_url: str) -> None:
+    engine = database(db_url)
     record_batch(engine, None, [result(A, LinkState.OK, T0, elapsed_ms=9000)], RULES)
     record_batch(engine, None, [result(A, LinkState.OK, T0 + hours(24), elapsed_ms=2500),
                                 result(B, LinkState.OK, T0 + hours(24), elapsed_ms=40)], RULES)
     assert last_elapsed(engine, [A, B, C]) == {A: 2.5, B: 0.04}
 
 
-def test_network_down_batches_store_nothing(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_network_down_batches_store_nothing(db_url: str) -> None:
+    engine = database(db_url)
     record_batch(engine, None, [result(A, LinkState.OK, T0)], RULES)
     record_batch(engine, None, [result(A, LinkState.BROKEN, T0 + hours(24))], RULES,
                  network_down=True)
@@ -92,8 +91,8 @@ def test_network_down_batches_store_nothing(tmp_path: Path) -> None:
     assert history is not None and history.verdict == "ok" and len(history.entries) == 1
 
 
-def test_writer_flushes_full_batches_and_on_exit(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_writer_flushes_full_batches_and_on_exit(db_url: str) -> None:
+    engine = database(db_url)
     run_id = start_run(engine, "check", T0)
     with ResultWriter(engine, run_id, RULES, batch_size=3) as writer:
         for n in range(7):
@@ -108,8 +107,8 @@ def _count(engine) -> int:  # type: ignore[no-untyped-def]
         return conn.execute(select(func.count()).select_from(ResultRow)).scalar_one()
 
 
-def test_thinning_keeps_state_changes_and_the_latest(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_thinning_keeps_state_changes_and_the_latest(db_url: str) -> None:
+    engine = database(db_url)
     states = [LinkState.OK] * 10 + [LinkState.BROKEN] * 3 + [LinkState.OK] * 10
     for day, state in enumerate(states):
         record_batch(engine, None, [result(A, state, T0 + timedelta(days=day))], RULES)
@@ -121,5 +120,4 @@ def test_thinning_keeps_state_changes_and_the_latest(tmp_path: Path) -> None:
     # day 0 (new -> ok), 10 (failing), 11 (broken), 13 (fixed), and the latest (22)
     assert kept == [0, 10, 11, 13, 22]
     assert deleted == len(states) - len(kept)
-    with engine.connect() as conn:
-        assert conn.execute(text("pragma integrity_check")).scalar_one() == "ok"
+    assert intact(engine)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -26,8 +25,8 @@ PAPER = Paper(arxiv_id="2403.01234", version=1, title="Attention again", authors
               topics=("Transformer architecture",))
 
 
-def test_new_version_updates_and_is_not_new(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_new_version_updates_and_is_not_new(db_url: str) -> None:
+    engine = database(db_url)
     assert upsert_papers(engine, [PAPER], now=T0) == ["2403.01234"]
     v2 = replace(PAPER, version=2, title="Attention again (revised)", updated=T0)
     assert upsert_papers(engine, [v2], now=T0 + timedelta(days=1)) == []
@@ -37,8 +36,8 @@ def test_new_version_updates_and_is_not_new(tmp_path: Path) -> None:
     assert rows == [(2, "Attention again (revised)")]
 
 
-def test_a_paper_may_belong_to_several_topics(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_a_paper_may_belong_to_several_topics(db_url: str) -> None:
+    engine = database(db_url)
     upsert_papers(engine, [PAPER], now=T0)
     other = replace(PAPER, topics=("Efficient inference",))
     assert upsert_papers(engine, [other], now=T0 + timedelta(days=8)) == []
@@ -52,8 +51,8 @@ def test_a_paper_may_belong_to_several_topics(tmp_path: Path) -> None:
         assert conn.execute(select(func.count()).select_from(PaperRow)).scalar_one() == 1
 
 
-def test_last_seen_paper_per_topic(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_last_seen_paper_per_topic(db_url: str) -> None:
+    engine = database(db_url)
     assert last_seen_paper(engine, "Transformer architecture") is None
     newer = replace(PAPER, arxiv_id="2403.09999", published=T0 - timedelta(hours=1))
     upsert_papers(engine, [PAPER, newer], now=T0)
@@ -61,8 +60,8 @@ def test_last_seen_paper_per_topic(tmp_path: Path) -> None:
     assert last_seen_paper(engine, "RLHF") is None
 
 
-def test_posts_dedupe_by_url_and_gain_topics(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_posts_dedupe_by_url_and_gain_topics(db_url: str) -> None:
+    engine = database(db_url)
     post = Post(url="https://blog.example/p1", title="Post", source="Blog",
                 published=T0 - timedelta(days=1), topics=("RLHF",))
     undated = Post(url="https://blog.example/p2", title="Undated", source="Blog",
@@ -74,8 +73,8 @@ def test_posts_dedupe_by_url_and_gain_topics(tmp_path: Path) -> None:
     assert news["Evaluation"][0].topics == ("Evaluation", "RLHF")
 
 
-def test_topics_sync_and_source_runs(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_topics_sync_and_source_runs(db_url: str) -> None:
+    engine = database(db_url)
     sync_topics(engine, [Topic("RLHF", arxiv_query="all:RLHF", keywords=("reward",))])
     sync_topics(engine, [Topic("RLHF", arxiv_query="all:rlhf")])
     with engine.connect() as conn:

@@ -23,9 +23,9 @@ RULES = StateRules()
 DAY = timedelta(days=1)
 
 
-def seeded(tmp_path: Path):  # type: ignore[no-untyped-def]
+def seeded(db_url: str):  # type: ignore[no-untyped-def]
     """Two weeks of daily checks; the digest week is [T0+7d, T0+14d)."""
-    engine = database(tmp_path)
+    engine = database(db_url)
     sync_guide(engine, guide(link(OKU, 3), link(DEAD, 5, text="Dead"), link(BACK, 7),
                              link(OLD, 9), link(WALL, 11), link(MOVED, 13), link(GONE, 15)), T0)
     plan = {
@@ -55,8 +55,8 @@ def seeded(tmp_path: Path):  # type: ignore[no-untyped-def]
     return engine
 
 
-def test_digest_queries(tmp_path: Path) -> None:
-    engine = seeded(tmp_path)
+def test_digest_queries(db_url: str) -> None:
+    engine = seeded(db_url)
     start, end = T0 + 7 * DAY, T0 + 14 * DAY
     data = digest_data(engine, start, end)
     assert data.links_checked == 7  # counts what was checked, even GONE (not in the guide)
@@ -75,8 +75,8 @@ def test_digest_queries(tmp_path: Path) -> None:
     assert data.papers == {} and data.posts == {} and data.failed_sources == []
 
 
-def test_status_and_history(tmp_path: Path) -> None:
-    engine = seeded(tmp_path)
+def test_status_and_history(db_url: str) -> None:
+    engine = seeded(db_url)
     now = T0 + 13 * DAY + timedelta(hours=1)
     summary = status_summary(engine, now, timedelta(hours=20))
     assert summary.verdicts == {"broken": 2, "ok": 2, "redirected": 1, "unverified": 1}
@@ -89,9 +89,9 @@ def test_status_and_history(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    seeded(tmp_path).dispose()
-    return write_config(tmp_path, fast=False, database="sqlite:///linkfresh.db")
+def config(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    seeded(db_url).dispose()
+    return write_config(tmp_path, fast=False, database=db_url)
 
 
 def test_status_command(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

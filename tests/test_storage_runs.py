@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from linkfresh.storage.stage_clock import last_done, read_heartbeat, write_heart
 from tests.storage_helpers import T0, database
 
 
-def test_recorded_run_outcomes_and_last_done(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_recorded_run_outcomes_and_last_done(db_url: str) -> None:
+    engine = database(db_url)
     assert last_done(engine, "digest") is None
     with recorded_run(engine, "digest", T0, lambda: T0 + timedelta(minutes=1)) as run:
         run.outcome = RunOutcome.OK
@@ -30,8 +29,8 @@ def test_recorded_run_outcomes_and_last_done(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_heartbeat_round_trip(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_heartbeat_round_trip(db_url: str) -> None:
+    engine = database(db_url)
     assert read_heartbeat(engine) is None
     write_heartbeat(engine, {"pid": 42, "jobs": {"check": {"next_run": "x"}}})
     write_heartbeat(engine, {"pid": 43, "jobs": {}})

@@ -13,14 +13,16 @@ from linkfresh.storage.migrations import SCHEMA_VERSION, SchemaError, ensure_sch
 from tests.storage_helpers import database
 
 
-def test_fresh_database_has_every_table_and_its_version(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_fresh_database_has_every_table_and_its_version(db_url: str) -> None:
+    engine = database(db_url)
     names = set(inspect(engine).get_table_names())
     assert {"meta", "guide", "occurrence", "resource", "check_result", "run", "run_lock",
             "topic", "paper", "paper_topic", "post", "post_topic", "source_run"} <= names
     with engine.connect() as conn:
         version = conn.execute(text("select value from meta where name='schema_version'"))
         assert version.scalar_one() == str(SCHEMA_VERSION)
+        if engine.dialect.name != "sqlite":
+            return
         assert conn.exec_driver_sql("pragma journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar_one() == 1
         assert conn.exec_driver_sql("pragma busy_timeout").scalar_one() >= 1000
@@ -37,8 +39,8 @@ def test_fresh_database_has_every_table_and_its_version(tmp_path: Path) -> None:
               "first_seen": "2026-01-01", "summary": ""}),
     ("topic", {"name": "RLHF", "section": "", "arxiv_query": "", "keywords": "[]"}),
 ])
-def test_identity_keys_are_unique(tmp_path: Path, table: str, row: dict[str, object]) -> None:
-    engine = database(tmp_path)
+def test_identity_keys_are_unique(db_url: str, table: str, row: dict[str, object]) -> None:
+    engine = database(db_url)
     columns, marks = ", ".join(row), ", ".join(f":{k}" for k in row)
     statement = text(f"insert into {table} ({columns}) values ({marks})")
     with engine.begin() as conn:
@@ -47,17 +49,17 @@ def test_identity_keys_are_unique(tmp_path: Path, table: str, row: dict[str, obj
         conn.execute(statement, row)
 
 
-def test_reopening_is_a_no_op(tmp_path: Path) -> None:
-    database(tmp_path).dispose()
-    assert ensure_schema(database(tmp_path)) == SCHEMA_VERSION
+def test_reopening_is_a_no_op(db_url: str) -> None:
+    database(db_url).dispose()
+    assert ensure_schema(database(db_url)) == SCHEMA_VERSION
 
 
 def _add_note_column(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("ALTER TABLE resource ADD COLUMN note TEXT")
 
 
-def test_older_schema_is_upgraded_in_order(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_older_schema_is_upgraded_in_order(db_url: str) -> None:
+    url = db_url
     open_database(url).dispose()  # a database at the current version
     engine = open_engine(url)
     found = ensure_schema(engine, target=SCHEMA_VERSION + 1,
@@ -68,8 +70,8 @@ def test_older_schema_is_upgraded_in_order(tmp_path: Path) -> None:
         assert conn.execute(text("select value from meta")).scalar_one() == str(SCHEMA_VERSION + 1)
 
 
-def test_failing_upgrade_leaves_the_database_as_it_was(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_failing_upgrade_leaves_the_database_as_it_was(db_url: str) -> None:
+    url = db_url
     open_database(url).dispose()
     engine = open_engine(url)
 
@@ -85,8 +87,8 @@ def test_failing_upgrade_leaves_the_database_as_it_was(tmp_path: Path) -> None:
         assert conn.execute(text("select value from meta")).scalar_one() == str(SCHEMA_VERSION)
 
 
-def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_newer_schema_is_refused_untouched(db_url: str) -> None:
+    url = db_url
     engine = open_database(url)
     with engine.begin() as conn:
         conn.execute(text("update meta set value = :v"), {"v": str(SCHEMA_VERSION + 5)})
@@ -102,19 +104,28 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
         open_database(url)
 
 
-def test_a_version_1_database_gets_page_references(tmp_path: Path) -> None:
-    """Step 2 adds `page_reference` to a database written by linkfresh before drift checks;
-    its rows are kept and it is stamped 2."""
-    url = f"sqlite:///{tmp_path / 'v1.sqlite'}"
-    engine = open_engine(url)
-    ensure_schema(engine, target=1, migrations={})
-    with engine.begin() as conn:  # a version-1 file: everything but page_reference
-        conn.exec_driver_sql("DROP TABLE page_reference")
-        conn.exec_driver_sql("INSERT INTO resource (url, verdict, failures, flips, first_seen) "
-                             "VALUES ('https://a.example/', 'ok', 0, '[]', '2026-01-01')")
-    assert ensure_schema(engine) == 1
-    assert "page_reference" in inspect(engine).get_table_names()
+def test_a_version_1_database_is_upgraded_step_by_step(db_url: str) -> None:
+    """A version-1 database (before drift checks and workers) gets step 2 (`page_reference`)
+    and step 3 (each resource's host filled in, the lease columns, the round and host-slot
+    tables); its rows are kept and it is stamped with the current version."""
+    engine = database(db_url)
+    with engine.begin() as conn:  # take it back to version 1
+        conn.execute(text("DROP TABLE page_reference"))
+        conn.execute(text("DROP TABLE host_slot"))
+        conn.execute(text("DROP TABLE check_round"))
+        conn.execute(text("DROP INDEX ix_resource_host"))
+        conn.execute(text("DROP INDEX ix_resource_lease_owner"))
+        for column in ("host", "checked_round", "lease_owner", "lease_until"):
+            conn.execute(text(f"ALTER TABLE resource DROP COLUMN {column}"))
+        conn.execute(text("insert into resource (url, first_seen, verdict, failures, flips) "
+                          "values ('https://Docs.example:8443/a#b', '2026-01-01', 'ok', 0, '[]')"))
+        conn.execute(text("update meta set value = '1' where name = 'schema_version'"))
+    engine.dispose()
+    engine = open_database(db_url)
+    tables = set(inspect(engine).get_table_names())
+    assert {"page_reference", "check_round", "host_slot"} <= tables
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select count(*) from resource").scalar_one() == 1
-        assert conn.exec_driver_sql(
-            "select value from meta where name='schema_version'").scalar_one() == "2"
+        assert conn.execute(text("select host from resource")).scalar_one() == "docs.example"
+        assert conn.execute(text("select value from meta where name = 'schema_version'")
+                            ).scalar_one() == str(SCHEMA_VERSION) == "3"
+    engine.dispose()

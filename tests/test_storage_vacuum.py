@@ -11,13 +11,13 @@ from linkfresh.collector.types import LinkState
 from linkfresh.storage.engine import release_free_pages
 from linkfresh.storage.runs import record_batch, thin
 from linkfresh.storage.state import StateRules
-from tests.storage_helpers import T0, database, result
+from tests.storage_helpers import T0, database, result, sqlite_file
 
 RULES = StateRules()
 
 
 def test_new_database_uses_incremental_auto_vacuum(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+    engine = database(sqlite_file(tmp_path))
     with engine.connect() as conn:
         assert conn.exec_driver_sql("pragma auto_vacuum").scalar_one() == 2  # incremental
         assert conn.exec_driver_sql("pragma journal_mode").scalar_one() == "wal"
@@ -25,7 +25,7 @@ def test_new_database_uses_incremental_auto_vacuum(tmp_path: Path) -> None:
 
 
 def test_file_shrinks_after_thinning(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+    engine = database(sqlite_file(tmp_path))
     path = tmp_path / "linkfresh.db"
     detail = "x" * 400  # bulk, so the freed pages are many
     for day in range(40):
@@ -45,8 +45,8 @@ def test_file_shrinks_after_thinning(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_release_with_nothing_freed_is_harmless(tmp_path: Path) -> None:
-    engine = database(tmp_path)
+def test_release_with_nothing_freed_is_harmless(db_url: str) -> None:
+    engine = database(db_url)
     release_free_pages(engine)  # nothing freed: fine
     assert thin(engine, T0, timedelta(days=1)) == 0
     engine.dispose()
@@ -55,7 +55,7 @@ def test_release_with_nothing_freed_is_harmless(tmp_path: Path) -> None:
 def test_weekly_vacuum_after_thinning(tmp_path: Path) -> None:
     from linkfresh.storage.compact import vacuum_if_due
 
-    engine = database(tmp_path)
+    engine = database(sqlite_file(tmp_path))
     now = T0 + timedelta(days=40)
     for day in range(40):
         batch = [result(f"https://h{n}.example/p", LinkState.OK, T0 + timedelta(days=day))

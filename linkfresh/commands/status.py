@@ -64,6 +64,11 @@ def render_status(summary: StatusSummary, now: datetime) -> str:
                      f"{counts}".rstrip())
     if not summary.runs:
         lines.append("  (none)")
+    if summary.round:
+        current = summary.round
+        lines.append(f"Workers' round #{current.id}, open since {_when(current.opened_at)}: "
+                     f"{current.left} links left, {current.held} held by "
+                     f"{current.workers} worker(s)")
     if summary.lock_holder:
         lines.append(f"Lock: {summary.lock_holder}")
     return "\n".join(lines) + "\n"
@@ -203,7 +208,7 @@ def unlock(
             print("no run holds the lock")
             return
         here = holder.host == socket.gethostname()
-        if here and holder_alive(holder.pid, holder.started_at):
+        if holder.live or (here and holder_alive(holder.pid, holder.started_at)):
             raise Fail(f"{_holder_text(holder)} is still running; stop it rather than "
                        "clearing its lock", ExitCode.LOCKED)
         if not here and not force:
