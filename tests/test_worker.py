@@ -121,6 +121,29 @@ def test_next_round_rechecks_and_expired_leases_return_links(
     engine.dispose()
 
 
+def test_a_worker_judges_drift_as_a_single_check_does(
+    tmp_path: Path, db_url: str, new_server: NewServer
+) -> None:
+    server = new_server()
+    long_text = "<p>" + "Lecture notes and exercises on neural networks. " * 40 + "</p>"
+    course = server.route("/course", html_page("CS101: Neural Networks", long_text))
+    app = setup(tmp_path, db_url, [course])
+    engine = open_database(db_url)
+    assert run_worker(app, engine).checked == 1  # the first good check: the reference
+    server.route("/course", html_page("Online Shop | Home", long_text))
+    earlier = datetime(2026, 6, 1, tzinfo=UTC)
+    with engine.begin() as conn:  # the schedule fires again
+        conn.execute(update(CheckRound).where(CheckRound.slot > earlier).values(slot=earlier))
+    write_config(tmp_path, guides=["guide.md"], database=db_url, topics=[], feeds=[],
+                 check={"recheck_after_hours": 0}, reports_dir=str(tmp_path / "reports"),
+                 tables={**QUIET["tables"], "worker": {"poll_seconds": 0.2}})
+    assert run_worker(AppContext(config_path=tmp_path / "linkfresh.toml"), engine).checked == 1
+    with engine.connect() as conn:
+        states = conn.execute(select(ResultRow.state).order_by(ResultRow.id)).scalars().all()
+    assert states == ["ok", "changed"]
+    engine.dispose()
+
+
 def test_network_down_marks_nothing(tmp_path: Path, db_url: str) -> None:
     urls = [f"http://127.0.0.1:{closed_port()}/a", f"http://127.0.0.1:{closed_port()}/b"]
     app = setup(tmp_path, db_url, urls)

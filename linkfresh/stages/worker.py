@@ -28,6 +28,7 @@ from linkfresh.config.settings import CheckSettings, ScheduleSettings
 from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
 from linkfresh.schedule import cron_trigger, is_due, last_fire_time
+from linkfresh.stages.check import drift_judge
 from linkfresh.stages.check_stateless import Clock, utcnow
 from linkfresh.stages.collect import collect_stage
 from linkfresh.stages.digest import digest_stage
@@ -199,6 +200,7 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
     outcome = WorkerOutcome(identity or worker_identity())
     me = outcome.identity
     yardstick = answered_hosts(engine)
+    links = [link for guide in guides for link in guide.links]
     last_answer: float | None = None
     renewer = _Renewer(engine, me, lease)
     renewer.start()
@@ -250,6 +252,9 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                 if answered:
                     yardstick |= answered
                     last_answer = time.monotonic()
+                # Drift is judged against the stored references, as a single check does.
+                judged = drift_judge(engine, [r.url for r in results], links)
+                results = [judged(result) for result in results]
                 outcome.checked += record_claimed(engine, me, round_, results, rules)
                 outcome.batches += 1
                 release(engine, me)
