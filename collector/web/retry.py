@@ -30,6 +30,11 @@ class Failure(StrEnum):
 NETWORK_FAILURES = frozenset({Failure.CONNECT_TIMEOUT, Failure.REFUSED, Failure.NO_HOST})
 
 
+# Failures that cost a whole timeout; retried at most TIMEOUT_RETRIES times in a run.
+TIMEOUTS = frozenset({Failure.CONNECT_TIMEOUT, Failure.TIMEOUT})
+TIMEOUT_RETRIES = 1
+
+
 class Retry(StrEnum):
     NO = "no"
     BACKOFF = "backoff"  # exponential backoff with jitter
@@ -58,7 +63,8 @@ def retry_plan(
 
     | outcome                          | retried                  | why                        |
     |----------------------------------|--------------------------|----------------------------|
-    | timeout, reset, malformed answer | backoff, up to `retries` | transient on busy networks |
+    | timeout (connect or read)        | backoff, once            | costly evidence: see below |
+    | reset, malformed answer          | backoff, up to `retries` | transient on busy networks |
     | 5xx except 501                   | backoff (or Retry-After) | transient server trouble   |
     | 501 Not Implemented              | no                       | permanent by definition    |
     | 408 Request Timeout              | backoff                  | RFC 9110 §15.5.9           |
@@ -67,16 +73,17 @@ def retry_plan(
     | TLS, blocked address, loops      | no                       | do not heal within a run   |
     | 2xx, 3xx, 404, 410, other 4xx    | no                       | an answer, not a hiccup    |
 
+    A timeout costs a whole timeout each time: one retry tells a hiccup from a page that
+    does not answer, and the history confirms a failure across runs anyway (a stalled page
+    asked four times cost 47 s at a 10 s timeout).
     `retry_after` is the server's Retry-After in seconds (already parsed); the caller
     compares it with the cap, since past the cap the link is unverified, not retried.
     """
     if failure in (Failure.NO_HOST, Failure.REFUSED):
         return RetryPlan(Retry.ONCE, dns_pause) if attempt == 0 else RetryPlan(Retry.NO)
-    if attempt >= retries:
+    if attempt >= retries or (failure in TIMEOUTS and attempt >= TIMEOUT_RETRIES):
         return RetryPlan(Retry.NO)
-    transient_failure = failure in (
-        Failure.CONNECT_TIMEOUT, Failure.TIMEOUT, Failure.RESET, Failure.PROTOCOL
-    )
+    transient_failure = failure in (*TIMEOUTS, Failure.RESET, Failure.PROTOCOL)
     transient_status = status is not None and (
         status in (408, 429) or (500 <= status <= 599 and status != 501)
     )
