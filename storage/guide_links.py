@@ -40,14 +40,14 @@ def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> di
     """Resource ids for `urls`, creating the missing rows."""
     wanted = sorted(set(urls))
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(wanted):
         rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
         ids.update({url: id_ for url, id_ in rows})
     missing = [url for url in wanted if url not in ids]
     if missing:
         session.execute(Resource.__table__.insert(),
                         [{"url": url, "first_seen": now, "flips": []} for url in missing])
-        for chunk in _chunks(missing):
+        for chunk in in_chunks(missing):
             rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
             ids.update({url: id_ for url, id_ in rows})
     return ids
@@ -101,7 +101,7 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
                 updates,
             )
         to_retire = [occ_id for occ_id, retired_at in existing.values() if retired_at is None]
-        for chunk in _chunks(to_retire):
+        for chunk in in_chunks(to_retire):
             session.execute(update(table).where(table.c.id.in_(chunk)).values(retired_at=now))
     return SyncSummary(guide.path, len(inserts), revived, len(to_retire),
                        len(updates) - revived)
@@ -154,7 +154,7 @@ def validators(db: Db, urls: Iterable[str]) -> dict[str, Validators]:
     """Stored ETag / Last-Modified per URL (only URLs that have one)."""
     found: dict[str, Validators] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, Resource.etag, Resource.last_modified)
                 .where(Resource.url.in_(chunk))
@@ -168,7 +168,7 @@ def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
     """Seconds each URL's latest check took (URLs never checked are absent)."""
     found: dict[str, float] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, ResultRow.elapsed_ms)
                 .join(ResultRow, ResultRow.id == Resource.latest_result_id)
@@ -178,7 +178,7 @@ def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def _chunks(items: list[T], size: int = 500) -> Iterable[list[T]]:
+def in_chunks(items: list[T], size: int = 500) -> Iterable[list[T]]:
     # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -188,7 +188,7 @@ def latest_results(db: Db, urls: Iterable[str]) -> dict[str, CheckResult]:
     """The latest stored result per URL (URLs never checked are absent)."""
     found: dict[str, CheckResult] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, ResultRow)
                 .join(ResultRow, ResultRow.id == Resource.latest_result_id)

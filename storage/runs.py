@@ -16,12 +16,12 @@ from types import TracebackType
 from linkfresh.collector.types import CheckResult
 from linkfresh.storage.compact import vacuum_if_due
 from linkfresh.storage.engine import Db, release_free_pages, session_scope
-from linkfresh.storage.guide_links import ensure_resources
+from linkfresh.storage.guide_links import ensure_resources, in_chunks
 from linkfresh.storage.lock import holder_alive, pid_alive
 from linkfresh.storage.models import Resource, ResultRow, RunRow
 from linkfresh.storage.state import StateRules, Tracked, Verdict, advance
 from linkfresh.storage.tracked import resource_values, tracked_from_row
-from sqlalchemy import Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 DEFAULT_BATCH_SIZE = 100
 
@@ -138,18 +138,21 @@ def record_batch(db: Db, run_id: int | None, results: Sequence[CheckResult],
             recorded.append(Recorded(result.url, move.after.verdict,
                                      None if move.event is None else str(move.event)))
         table = ResultRow.__table__
-        inserted = session.execute(
-            insert(table).returning(table.c.id, table.c.resource_id, sort_by_parameter_order=True),
-            inserts,
-        ).all()
-        for result_id, rid in inserted:
-            values[rid]["latest_result_id"] = result_id
+        # A plain executemany: with RETURNING in parameter order, SQLite gets one INSERT per
+        # row. The latest result of each resource is then its highest id, set in one UPDATE.
+        session.execute(insert(table), inserts)
         res = Resource.__table__
+        kept = ("id", "url", "latest_result_id")
         session.execute(
             update(res).where(res.c.id == bindparam("rid")),
-            [{"rid": rid, **{k: v for k, v in vals.items() if k not in ("id", "url")}}
+            [{"rid": rid, **{k: v for k, v in vals.items() if k not in kept}}
              for rid, vals in values.items()],
         )
+        latest = (select(func.max(table.c.id)).where(table.c.resource_id == res.c.id)
+                  .scalar_subquery())
+        for chunk in in_chunks(sorted(values)):
+            session.execute(update(res).where(res.c.id.in_(chunk))
+                            .values(latest_result_id=latest))
     return recorded
 
 
