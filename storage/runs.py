@@ -23,7 +23,9 @@ from linkfresh.storage.state import StateRules, Tracked, Verdict, advance
 from linkfresh.storage.tracked import resource_values, tracked_from_row
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
-DEFAULT_BATCH_SIZE = 100
+# Results per transaction: each commit writes the WAL (about 4 ms here), and a kill -9
+# loses at most one unfinished batch.
+DEFAULT_BATCH_SIZE = 250
 
 
 class RunOutcome:
