@@ -43,6 +43,9 @@ class CheckSettings(_Section):
     )
     run_deadline: float = Field(1800.0, gt=0, description="seconds for the whole check")
     retries: int = Field(3, ge=0, le=10, description="retries of transient failures")
+    timeout_retries: int = Field(
+        0, ge=0, le=3, description="retries of a read timeout (each costs a whole timeout)"
+    )
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds, doubled each time")
     retry_after_cap: float = Field(60.0, ge=0, description="longest Retry-After honoured")
     dns_retry_pause: float = Field(2.0, ge=0, description="pause before re-trying DNS/refused")

@@ -1,5 +1,6 @@
-"""The checker on a hostile web (issues 13 and 15): a stall costs one retry at most, a host
-that stalled is not waited on in full again, a dripping body costs the body deadline."""
+"""The checker on a hostile web (issues 13 and 15): a stall costs one timeout (a read
+timeout is not retried unless configured), a host that stalled is not waited on in full
+again, a dripping body costs the body deadline."""
 
 from __future__ import annotations
 
@@ -44,27 +45,37 @@ def silent_after_headers(stop: threading.Event) -> Reply:
     return Reply(200, {"Content-Type": "text/html; charset=utf-8"}, chunks=pieces)
 
 
-@pytest.mark.parametrize("failure", [Failure.TIMEOUT, Failure.CONNECT_TIMEOUT])
-def test_a_timeout_is_retried_once_whatever_retries_says(failure: Failure) -> None:
+def test_timeouts_cost_at_most_what_the_rule_allows_whatever_retries_says() -> None:
     options = {"retries": 5, "backoff": 1.0, "dns_pause": 2.0, "retry_after": None}
-    assert retry_plan(None, failure, 0, **options).kind is Retry.BACKOFF
-    assert retry_plan(None, failure, 1, **options).kind is Retry.NO
+    connect, read = Failure.CONNECT_TIMEOUT, Failure.TIMEOUT
+    assert retry_plan(None, connect, 0, **options).kind is Retry.BACKOFF
+    assert retry_plan(None, connect, 1, **options).kind is Retry.NO
+    assert retry_plan(None, read, 0, **options).kind is Retry.NO
+    assert retry_plan(None, read, 0, timeout_retries=1, **options).kind is Retry.BACKOFF
+    assert retry_plan(None, read, 1, timeout_retries=1, **options).kind is Retry.NO
+    assert retry_plan(None, read, 0, timeout_retries=2, retries=0, backoff=1.0, dns_pause=2.0,
+                      retry_after=None).kind is Retry.NO  # `retries` still bounds it
     assert retry_plan(None, Failure.RESET, 4, **options).kind is Retry.BACKOFF
 
 
-def test_a_stalled_page_is_asked_twice_then_timeout(new_server: NewServer) -> None:
+@pytest.mark.parametrize(("timeout_retries", "asked"), [(0, 1), (1, 2)])
+def test_a_stalled_page_is_asked_once_by_default(
+    new_server: NewServer, timeout_retries: int, asked: int
+) -> None:
     server = new_server()
-    settings = FAST.model_copy(update={"read_timeout": 0.3, "retries": 3})
-    result = one(server.route("/stall", Reply(delay=30)), settings)
+    settings = FAST.model_copy(update={"read_timeout": 0.3, "retries": 3,
+                                       "timeout_retries": timeout_retries})
+    path = f"/stall-asked-{timeout_retries}"
+    result = one(server.route(path, Reply(delay=30)), settings)
     assert (result.state, result.error_class) == (LinkState.TIMEOUT, "timeout")
-    assert server.count("/stall") == 2
+    assert server.count(path) == asked
 
 
 def test_a_host_that_stalled_gets_the_shorter_timeout(new_server: NewServer) -> None:
     server = new_server()
     settings = FAST.model_copy(update={
         "read_timeout": 1.0, "stalled_host_timeout": 0.2, "per_host": 1, "retries": 3,
-        "link_deadline": 10,
+        "timeout_retries": 1, "link_deadline": 10,
     })
     urls = [server.route(f"/stall-{n}", Reply(delay=30)) for n in range(3)]
     page = server.route("/fine", Reply(200, {"Content-Type": "text/plain"}, "fine", delay=0.05))
@@ -137,6 +148,7 @@ def test_a_body_that_stops_after_the_headers_is_ok_not_timeout(new_server: NewSe
 
 def test_body_deadline_and_stalled_host_timeout_are_settings() -> None:
     defaults = CheckSettings()
-    assert (defaults.body_deadline, defaults.stalled_host_timeout) == (10.0, 5.0)
+    assert (defaults.body_deadline, defaults.stalled_host_timeout,
+            defaults.timeout_retries) == (10.0, 5.0, 0)
     with pytest.raises(ValueError, match="body_deadline"):
         CheckSettings(body_deadline=0)

@@ -99,7 +99,8 @@ class Checker:
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self.now())
             plan = retry_plan(answer.status, answer.failure, attempt, retries=settings.retries,
                               backoff=settings.backoff, dns_pause=settings.dns_retry_pause,
-                              retry_after=retry_after, rng=self.rng)
+                              retry_after=retry_after, rng=self.rng,
+                              timeout_retries=settings.timeout_retries)
             if plan.kind is Retry.NO:
                 return answer, None, requests
             if plan.kind is Retry.AFTER:
