@@ -37,6 +37,18 @@ def test_removed_links_are_retired_and_readded_ones_keep_history(tmp_path: Path)
     assert history.places[0].retired_at is None and history.places[0].link.line == 9
 
 
+def test_a_resync_moves_last_seen_and_rewrites_only_what_changed(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    sync_guide(engine, guide(link(A, 3), link(B, 5)), T0)
+    again = sync_guide(engine, guide(link(A, 3), link(B, 6)), T0 + hours(1))
+    assert (again.kept, again.added, again.retired, again.revived) == (2, 0, 0, 0)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(Occurrence.target, Occurrence.line)).all())
+        seen = set(conn.execute(select(Occurrence.last_seen)).scalars())
+    assert rows == {A: 3, B: 6}
+    assert seen == {T0 + hours(1)}
+
+
 def test_same_url_written_twice_gets_two_places(tmp_path: Path) -> None:
     engine = database(tmp_path)
     sync_guide(engine, guide(link(A, 1), link(A, 7), link(A, 9, written="http://wrap/?u=x")), T0)
