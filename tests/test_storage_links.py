@@ -104,6 +104,29 @@ def test_network_down_batches_store_nothing(tmp_path: Path) -> None:
     assert history is not None and history.verdict == "ok" and len(history.entries) == 1
 
 
+def test_writer_flushes_results_that_waited_max_age(tmp_path: Path) -> None:
+    engine = database(tmp_path)
+    now = [100.0]
+    writer = ResultWriter(engine, start_run(engine, "check", T0), RULES, batch_size=1000,
+                          max_age=5.0, clock=lambda: now[0])
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(ResultRow)).scalar_one()
+
+    writer.add(result(A, LinkState.OK, T0))
+    now[0] += 4.0
+    writer.add(result(B, LinkState.OK, T0))
+    writer.flush_stale()
+    assert stored() == 0  # the oldest has waited 4 s
+    now[0] += 1.0
+    writer.flush_stale()
+    assert stored() == 2
+    writer.add(result(C, LinkState.OK, T0))
+    writer.flush_stale()
+    assert stored() == 2  # the age counts from the first result of the new batch
+
+
 def test_writer_flushes_full_batches_and_on_exit(tmp_path: Path) -> None:
     engine = database(tmp_path)
     run_id = start_run(engine, "check", T0)

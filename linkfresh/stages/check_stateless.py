@@ -58,10 +58,13 @@ async def check_until_stopped(
     links: list[Link], client: httpx.AsyncClient | None, app: AppContext,
     validators_by_url: dict[str, Validators], progress: Progress | None,
     stop: threading.Event | None, clock: Clock, expected_seconds: dict[str, float] | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[list[CheckResult], bool]:
     """Run the check; if `stop` is set, cancel it (results so far were already recorded).
 
     `expected_seconds` (how long each URL took last time) starts the slowest links first.
+    `tick` is called about every 0.1 s while the check runs (the recorder writes what
+    waited too long).
     """
     settings = app.settings.check
     async with client or http_client(settings) as http:
@@ -69,11 +72,13 @@ async def check_until_stopped(
             check_links(links, http, settings, validators=validators_by_url,
                         expected_seconds=expected_seconds, progress=progress, now=clock)
         )
-        while stop is not None and not task.done():
-            if stop.is_set():
+        while (stop is not None or tick is not None) and not task.done():
+            if stop is not None and stop.is_set():
                 task.cancel()
                 break
             await asyncio.wait({task}, timeout=0.1)
+            if tick is not None:
+                tick()
         try:
             return await task, False
         except asyncio.CancelledError:
