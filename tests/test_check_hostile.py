@@ -87,7 +87,7 @@ def test_a_host_that_stalled_gets_the_shorter_timeout(new_server: NewServer) -> 
     # 1 + 0.2 + 2 * (0.2 + 0.2), not 3 * (1 + 1).
     first, *later = (r.elapsed_ms for r in results[:3])
     assert first >= 1000 and all(ms < 800 for ms in later), (first, later)
-    assert took < 3.5
+    assert took < 4.5  # about 2.1 s; the full timeouts would take 6
 
 
 def test_another_host_keeps_the_full_timeout(new_server: NewServer) -> None:
@@ -115,7 +115,7 @@ def test_a_dripping_page_costs_the_body_deadline_and_is_ok(new_server: NewServer
     assert (result.state, result.status, result.title) == (LinkState.OK, 200, "Dripping")
     assert result.detail is not None and "body deadline" in result.detail
     assert result.requests == 1 and server.count("/drip") == 1
-    assert 0.5 <= took < 1.8
+    assert 0.5 <= took < 3.0  # the deadline, not the endless body
 
 
 def test_a_fragment_on_a_dripping_page_is_judged_on_what_arrived(new_server: NewServer) -> None:
