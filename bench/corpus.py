@@ -12,6 +12,11 @@ The mix (fractions of N, deterministic for a seed):
     slow       /slow/<n>         -> 200 after the slow latency   1 %
     endless    /endless/<n>      -> a body that never ends       min(10, max(2, N // 500))
 
+and with `hostile=True` (the check table's "hostile web" run), taken from the healthy share:
+
+    stall      /stall/<n>        -> no answer for 30 s (past every timeout)   1 %
+    drip       /drip/<n>         -> 200, headers at once, body dripped 60 s   1 %
+
 Links are inline markdown links in bullet lists under `##` sections, the form every checker
 in the benchmark reads. Next to the guide, a manifest (JSON) lists every link with its kind
 and the verdict a careful checker should give, for run_bench.py's accounting.
@@ -43,7 +48,12 @@ KINDS = {
     "away": ("away", "redirected"),
     "slow": ("slow", "ok"),
     "endless": ("endless", "ok"),
+    # A page that does not answer within the timeout: a failure, but not proof of death.
+    "stall": ("stall", "timeout"),
+    # A 200 whose headers and title came at once: judged on what arrived.
+    "drip": ("drip", "ok"),
 }
+HOSTILE_FRACTIONS = {"stall": 0.01, "drip": 0.01}
 FRACTIONS = {
     "duplicate": 0.10,
     "fragment_ok": 0.04,
@@ -60,13 +70,15 @@ def endless_count(links: int) -> int:
     return min(10, max(2, links // 500))
 
 
-def generate(links: int, hosts: int, port: int, seed: int = 1) -> tuple[str, dict[str, object]]:
-    """The markdown text and its manifest."""
+def generate(links: int, hosts: int, port: int, seed: int = 1, *, hostile: bool = False
+             ) -> tuple[str, dict[str, object]]:
+    """The markdown text and its manifest; `hostile` adds stalled and dripping pages."""
     if links < 50:
         raise ValueError("at least 50 links")
     rng = random.Random(seed)
     addresses = host_addresses(hosts)
-    counts = {kind: round(links * fraction) for kind, fraction in FRACTIONS.items()}
+    fractions = {**FRACTIONS, **(HOSTILE_FRACTIONS if hostile else {})}
+    counts = {kind: round(links * fraction) for kind, fraction in fractions.items()}
     counts["endless"] = endless_count(links)
     counts["healthy"] = links - sum(counts.values())
 
@@ -78,9 +90,9 @@ def generate(links: int, hosts: int, port: int, seed: int = 1) -> tuple[str, dic
         return f"http://{host}:{port}/{prefix}/{serial[prefix]}"
 
     entries: list[dict[str, str]] = []
-    for kind in ("healthy", "missing", "moved", "away", "slow", "endless"):
+    for kind in ("healthy", "missing", "moved", "away", "slow", "endless", "stall", "drip"):
         prefix = KINDS[kind][0]
-        entries += [{"kind": kind, "url": fresh(prefix)} for _ in range(counts[kind])]
+        entries += [{"kind": kind, "url": fresh(prefix)} for _ in range(counts.get(kind, 0))]
     healthy_urls = [entry["url"] for entry in entries if entry["kind"] == "healthy"]
     for index in range(counts["fragment_ok"]):
         # half on a page that is also linked bare (one fetch should serve both), half not
@@ -97,7 +109,8 @@ def generate(links: int, hosts: int, port: int, seed: int = 1) -> tuple[str, dic
 
     lines = [
         "---",
-        f"title: Benchmark guide ({links} links over {hosts} hosts)",
+        f"title: Benchmark guide ({links} links over {hosts} hosts"
+        f"{', hostile' if hostile else ''})",
         "---",
         "",
         f"# Benchmark guide: {links} links",
@@ -123,6 +136,10 @@ def generate(links: int, hosts: int, port: int, seed: int = 1) -> tuple[str, dic
         "unique_urls": len({entry["url"] for entry in entries}),
         "unique_fetch_urls": len(unique),
         "unique_fetch_urls_by_path": dict(by_prefix),  # "page": healthy pages, ...
+        "hostile": hostile,
+        "expected": {entry["url"]: KINDS[entry["kind"]][1] for entry in entries},
+        "expected_timeout_urls": sorted(
+            {entry["url"] for entry in entries if KINDS[entry["kind"]][1] == "timeout"}),
         "expected_broken_urls": sorted(
             {entry["url"] for entry in entries if KINDS[entry["kind"]][1] == "broken"}),
         "entries": entries,
@@ -136,9 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hostile", action="store_true", help="add stalled and dripping pages")
     parser.add_argument("--out", type=Path, required=True, help="the .md file; manifest beside it")
     args = parser.parse_args(argv)
-    text, manifest = generate(args.links, args.hosts, args.port, args.seed)
+    text, manifest = generate(args.links, args.hosts, args.port, args.seed,
+                              hostile=args.hostile)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -14,7 +14,8 @@ Scratch (corpora, configs, tool output): bench/work/. Everything is loopback-onl
 has a timeout, and the simulated web stops with this process (or after --max-seconds).
 
     bash bench/setup.sh                      # once: the comparison tools
-    .venv/bin/python bench/run_bench.py      # 2,000 links (all tools) and 10,000 links
+    .venv/bin/python bench/run_bench.py      # 2,000 links (all tools) and 10,000 links,
+                                             # then 2,000 links on the hostile web
 """
 
 from __future__ import annotations
@@ -125,12 +126,12 @@ def measure(argv: list[str]) -> int:
 
 class SimWebProcess:
     def __init__(self, hosts: int, port: int, latency: float, slow_latency: float,
-                 max_seconds: float, log: Path) -> None:
+                 max_seconds: float, log: Path, extra: tuple[str, ...] = ()) -> None:
         self.log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, str(BENCH / "simweb.py"), "--hosts", str(hosts), "--port", str(port),
              "--latency", str(latency), "--slow-latency", str(slow_latency),
-             "--max-seconds", str(max_seconds)],
+             "--max-seconds", str(max_seconds), *extra],
             stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
         line = self.process.stdout.readline()  # the ready line, or EOF if it failed
         if not line:
@@ -315,6 +316,21 @@ def reported_broken(tool: str, stdout: Path) -> set[str] | None:
     return None
 
 
+def linkfresh_states(stdout: Path) -> dict[str, str] | None:
+    """linkfresh's state for every URL of its JSON report; None if unreadable."""
+    try:
+        data = json.loads(stdout.read_text(encoding="utf-8"))
+        return {item["url"]: item["state"] for item in data["results"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def verdict_errors(states: dict[str, str], expected: dict[str, str]) -> dict[str, str]:
+    """URLs whose state is not the one expected: url -> "got (expected)"."""
+    return {url: f"{states.get(url)} (expected {want})" for url, want in expected.items()
+            if states.get(url) != want}
+
+
 def _linkfresh_broken(data: object) -> set[str]:
     """Find result objects with a broken state anywhere in linkfresh's JSON."""
     broken: set[str] = set()
@@ -344,7 +360,8 @@ def request_metrics(stats: dict, manifest: dict) -> dict[str, object]:
         path = key.split(" ", 1)[1]
         parts = path.split("/")
         prefix = parts[1] if len(parts) > 2 and parts[1] in (
-            "page", "slow", "target", "moved", "away", "missing", "endless") else (
+            "page", "slow", "target", "moved", "away", "missing", "endless", "stall",
+            "drip") else (
             "robots.txt" if path == "/robots.txt" else "other")
         by_prefix[prefix] = by_prefix.get(prefix, 0) + sum(per_method.values())
         for method, count in per_method.items():
@@ -361,6 +378,8 @@ def request_metrics(stats: dict, manifest: dict) -> dict[str, object]:
         if unique_pages else None,
         "endless_streams": stats["endless_started"],
         "endless_mb_served": stats["endless_bytes"] / MB,
+        "drips_started": stats.get("drips_started", 0),
+        "drips_read_to_the_end": stats.get("drips_read_to_the_end", 0),
         "max_in_flight": stats.get("max_in_flight"),
         "timeline": stats.get("timeline", {}),
     }
@@ -385,13 +404,25 @@ def run_tool(tool: str, corpus: Path, manifest: dict, work: Path, web: SimWebPro
         check=True, stdin=subprocess.DEVNULL, env=tool_environment(tool, opts))
     time.sleep(0.5)  # let the server finish counting requests still in flight
     result: dict[str, object] = {"tool": tool, "command": shlex.join(command),
-                                 "load_1min_before": load_before}
+                                 "load_1min_before": load_before,
+                                 "load_1min_after": os.getloadavg()[0]}
     result.update(json.loads(stats_file.read_text()))
     result["server_cpu_s"] = web.cpu_seconds() - server_cpu
     result["links_per_s"] = manifest["links"] / result["wall_s"]
     result.update(request_metrics(web.stats(), manifest))
     broken = reported_broken(tool, out)
-    expected = set(manifest["expected_broken_urls"])
+    timeouts = set(manifest.get("expected_timeout_urls", []))
+    if tool in OURS:
+        states = linkfresh_states(out)
+        if states is not None:
+            wrong = verdict_errors(states, manifest["expected"])
+            result["verdicts_right"] = len(manifest["expected"]) - len(wrong)
+            result["verdicts_total"] = len(manifest["expected"])
+            result["verdicts_wrong"] = dict(sorted(wrong.items())[:50])
+            # linkfresh calls a stalled page `timeout`; the others call it broken
+            broken = None if broken is None else broken | {
+                url for url, state in states.items() if state == "timeout"}
+    expected = set(manifest["expected_broken_urls"]) | timeouts
     if broken is None:
         result["broken_reported"] = None
     else:
@@ -405,11 +436,13 @@ def run_tool(tool: str, corpus: Path, manifest: dict, work: Path, web: SimWebPro
 
 
 def run_scenario(links: int, tools: list[str], web: SimWebProcess, opts: argparse.Namespace,
-                 timeout: float) -> dict[str, object]:
-    work = BENCH / "work" / f"links-{links}"
+                 timeout: float, *, hostile: bool = False) -> dict[str, object]:
+    work = BENCH / "work" / f"links-{links}{'-hostile' if hostile else ''}"
     work.mkdir(parents=True, exist_ok=True)
     os.chmod(work, 0o755)  # LinkChecker drops root to "nobody" and must read the corpus
-    text, manifest = generate(links, opts.hosts, opts.port, opts.seed)
+    if hostile:  # every tool gets the same, shorter per-request timeout on the hostile web
+        opts = argparse.Namespace(**{**vars(opts), "read_timeout": opts.hostile_read_timeout})
+    text, manifest = generate(links, opts.hosts, opts.port, opts.seed, hostile=hostile)
     corpus = work / f"guide-{links}.md"
     corpus.write_text(text, encoding="utf-8")
     (work / f"guide-{links}.json").write_text(json.dumps(manifest, indent=1))
@@ -421,6 +454,10 @@ def run_scenario(links: int, tools: list[str], web: SimWebProcess, opts: argpars
         "unique_healthy_pages": manifest["unique_fetch_urls_by_path"].get("page", 0),
         "expected_broken": len(manifest["expected_broken_urls"]),
         "endless_links": manifest["written"].get("endless", 0),
+        "hostile": hostile,
+        "stall_urls": manifest["unique_fetch_urls_by_path"].get("stall", 0),
+        "drip_urls": manifest["unique_fetch_urls_by_path"].get("drip", 0),
+        "read_timeout_s": opts.read_timeout,
         "timeout_s": timeout,
         "results": [],
     }
@@ -462,37 +499,50 @@ def render_markdown(report: dict) -> str:
     lines = [
         "# linkfresh check benchmark",
         "",
-        f"Run {report['date']} on {report['machine']}. {report['note']}",
+        f"Run {report['date']} on {report['machine']}. {report['note']}"
+        + (" Load average (1, 5, 15 min) before the run: "
+           + ", ".join(f"{x:.2f}" for x in report["load_average_before"]) + "; after: "
+           + ", ".join(f"{x:.2f}" for x in report["load_average_after"]) + "."
+           if "load_average_after" in report else ""),
         "",
         "Tools: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
         "",
     ]
     for scenario in report["scenarios"]:
+        hostile = scenario.get("hostile")
+        web = (f", hostile web ({scenario['stall_urls']} pages stalled 30 s, "
+               f"{scenario['drip_urls']} dripping their body over 60 s)" if hostile else "")
+        failing = (" or stalled (expected: timeout; the other tools call it broken)"
+                   if hostile else "")
         lines += [
             f"## {scenario['links']:,} links over {scenario['hosts']} hosts, "
-            f"{scenario['latency_ms']:g} ms latency",
+            f"{scenario['latency_ms']:g} ms latency{web}",
             "",
             f"{scenario['unique_urls']} unique URLs ({scenario['unique_healthy_pages']} healthy "
-            f"pages), {scenario['expected_broken']} expected broken (404 or missing fragment), "
-            f"{scenario['endless_links']} endless bodies; timeout per tool "
+            f"pages), {scenario['expected_broken']} expected broken (404 or missing fragment)"
+            f"{failing}, {scenario['endless_links']} endless bodies; per-request timeout "
+            f"{scenario.get('read_timeout_s', 20):g} s for every tool; timeout per tool "
             f"{scenario['timeout_s']:.0f} s.",
             "",
             "| tool | wall s | links/s | time vs linkfresh | requests / unique URL "
             "| requests / unique healthy page | peak RSS MB (largest process) "
             "| peak RSS MB (process tree) | CPU s | most requests in flight (server) "
-            "| broken reported (expected found) | exit |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            "| broken reported (expected found) | verdicts right | exit |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+            "| --- |",
         ]
         base = next((r for r in scenario["results"]
                      if r["tool"] == "linkfresh" and "wall_s" in r and not r["timed_out"]), None)
         for r in scenario["results"]:
             if "skipped" in r:
-                lines.append(f"| {r['tool']} | {r['skipped']} | | | | | | | | | | |")
+                lines.append(f"| {r['tool']} | {r['skipped']} | | | | | | | | | | | |")
                 continue
             ratio = (f"{r['wall_s'] / base['wall_s']:.1f}x" if base else "-")
             exit_text = "timeout" if r["timed_out"] else str(r["exit_code"])
             broken = ("-" if r.get("broken_reported") is None else
                       f"{r['broken_reported']} ({r['expected_broken_found']})")
+            verdicts = (f"{r['verdicts_right']} / {r['verdicts_total']}"
+                        if "verdicts_right" in r else "-")
             wall = f"{r['wall_s']:.2f}" + ("+" if r["timed_out"] else "")
             if len(r.get("walls_s", [])) > 1:
                 wall += " (runs: " + ", ".join(f"{w:.2f}" for w in r["walls_s"]) + ")"
@@ -502,7 +552,7 @@ def render_markdown(report: dict) -> str:
                 f"| {_fmt(r['requests_per_unique_healthy'], '.2f')} "
                 f"| {r['max_rss_mb']:.0f} | {r['tree_peak_rss_mb']:.0f} "
                 f"| {r['cpu_user_s'] + r['cpu_sys_s']:.1f} | {_fmt(r.get('max_in_flight'))} "
-                f"| {broken} | {exit_text} |")
+                f"| {broken} | {verdicts} | {exit_text} |")
         lines.append("")
         lines.append("Requests by path and method (server counters):")
         lines.append("")
@@ -513,7 +563,10 @@ def render_markdown(report: dict) -> str:
                 lines.append(f"- {r['tool']}: {paths}; {methods}; "
                              f"{r['connections']} connections; endless streams opened "
                              f"{r['endless_streams']}, {r['endless_mb_served']:.0f} MB served; "
-                             f"load average before {r['load_1min_before']:.2f}")
+                             + (f"dripping pages read to the end {r['drips_read_to_the_end']} of "
+                                f"{r['drips_started']}; " if r.get("drips_started") else "")
+                             + f"load average before {r['load_1min_before']:.2f}, after "
+                             f"{_fmt(r.get('load_1min_after'), '.2f')}")
         lines += ["", "Server-side timeline (seconds after the first request arrived; "
                   "`bulk done` is the last arrival of a non-slow request):", ""]
         for r in scenario["results"]:
@@ -524,15 +577,59 @@ def render_markdown(report: dict) -> str:
                              f"bulk done {timeline['bulk_last_arrival_s']:.2f}, "
                              f"slow pages arrived {slow[0]:.2f}-{slow[-1]:.2f}, "
                              f"at most {r['max_in_flight']} requests in flight"
+                             + _hostile_timeline(timeline)
                              if slow else f"- {r['tool']}: {timeline}")
         lines.append("")
-    lines += ["## Targets (issue 3; reported, not asserted)", ""]
+    lines += ["## Targets (issues 3 and 15; reported, not asserted)", ""]
     lines += [f"- {item}" for item in report["targets"]]
     lines.append("")
     return "\n".join(lines)
 
 
 OURS = ("linkfresh", "linkfresh-warm")
+
+
+def _hostile_timeline(timeline: dict) -> str:
+    stalls, drips = timeline.get("stall_arrivals_s"), timeline.get("drip_arrivals_s")
+    if not stalls and not drips:
+        return ""
+    text = f"; last event {timeline['last_event_s']:.2f}"
+    if stalls:
+        text += f"; stalled pages asked {len(stalls)} times, {stalls[0]:.2f}-{stalls[-1]:.2f}"
+    if drips:
+        text += f"; dripping pages asked {len(drips)} times, {drips[0]:.2f}-{drips[-1]:.2f}"
+    return text
+
+
+# The checkers the hostile-web target compares with (issue 15): LinkChecker, and linkinator
+# held to linkfresh's limits; linkinator as shipped is reported beside them.
+HOSTILE_RIVALS = ("linkchecker", "linkinator-limited")
+
+
+def hostile_targets(n: int, mine: dict, results: dict[str, dict]) -> list[str]:
+    """Issue 15's targets on the hostile web, from this one run."""
+    out = []
+    rivals = [results[tool] for tool in HOSTILE_RIVALS if tool in results]
+    if rivals:
+        fastest = min(rivals, key=lambda r: r["wall_s"])
+        share = mine["wall_s"] / fastest["wall_s"]
+        out.append(f"{n} links, hostile web: linkfresh <= 1/3 of the fastest other checker's "
+                   f"time: {'met' if share <= 1 / 3 else 'NOT met'} ({mine['wall_s']:.1f} s, "
+                   f"{share:.2f} of {fastest['tool']}'s {fastest['wall_s']:.1f} s)")
+    for tool, r in results.items():
+        if tool not in OURS:
+            out.append(f"{n} links, hostile web: {tool} took {r['wall_s'] / mine['wall_s']:.1f}x "
+                       "linkfresh's time")
+    per_url = mine["requests_per_unique_url"]
+    out.append(f"{n} links, hostile web: <= 1.1 requests per URL overall: "
+               f"{'met' if per_url is not None and per_url <= 1.1 else 'NOT met'} "
+               f"({_fmt(per_url, '.3f')})")
+    if "verdicts_right" in mine:
+        right = mine["verdicts_right"] == mine["verdicts_total"]
+        out.append(f"{n} links, hostile web: every verdict right: "
+                   f"{'met' if right else 'NOT met'} ({mine['verdicts_right']} / "
+                   f"{mine['verdicts_total']})")
+    return out
 
 
 def targets(report: dict) -> list[str]:
@@ -543,6 +640,9 @@ def targets(report: dict) -> list[str]:
         n = scenario["links"]
         if not mine:
             out.append(f"{n} links: linkfresh did not run")
+            continue
+        if scenario.get("hostile"):
+            out += hostile_targets(n, mine, results)
             continue
         for ours in (tool for tool in OURS if tool in results):
             base = results[ours]
@@ -580,6 +680,15 @@ def main(argv: list[str] | None = None) -> int:
         return measure(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--links", default="2000,10000", help="scenarios, comma-separated")
+    parser.add_argument("--hostile-links", default="2000",
+                        help="hostile-web scenarios (stalled and dripping pages), comma-separated; "
+                             "empty for none")
+    parser.add_argument("--hostile-tools", default="linkfresh,linkchecker,linkinator,"
+                        "linkinator-limited", help="tools run on the hostile web")
+    parser.add_argument("--hostile-read-timeout", type=float, default=10.0,
+                        help="per-request timeout of every tool on the hostile web")
+    parser.add_argument("--stall-seconds", type=float, default=30.0)
+    parser.add_argument("--drip-seconds", type=float, default=60.0)
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--big-tools", default=",".join(TOOLS),
                         help="tools also run on scenarios above 2,000 links")
@@ -611,17 +720,21 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown)
         return 0
     scenarios = [int(n) for n in opts.links.split(",") if n]
+    hostile_scenarios = [int(n) for n in opts.hostile_links.split(",") if n]
+    hostile_tools = [t for t in opts.hostile_tools.split(",") if t]
     tools = [t for t in opts.tools.split(",") if t]
     big_tools = [t for t in opts.big_tools.split(",") if t in tools]
-    for tool in tools:
+    for tool in {*tools, *hostile_tools}:
         if tool not in TOOLS:
             parser.error(f"unknown tool {tool}; known: {', '.join(TOOLS)}")
 
     (BENCH / "work").mkdir(exist_ok=True)
     budget = sum(opts.timeout if n <= 2000 else opts.big_timeout
-                 for n in scenarios) * len(tools) * max(1, opts.repeat)
+                 for n in [*scenarios, *hostile_scenarios]) * len(TOOLS) * max(1, opts.repeat)
     web = SimWebProcess(opts.hosts, opts.port, opts.latency, opts.slow_latency,
-                        max_seconds=budget + 600, log=BENCH / "work" / "simweb.log")
+                        max_seconds=budget + 600, log=BENCH / "work" / "simweb.log",
+                        extra=("--stall-seconds", str(opts.stall_seconds),
+                               "--drip-seconds", str(opts.drip_seconds)))
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
@@ -632,6 +745,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{opts.repeat_max_seconds:.0f} s); the fastest run is shown, peak RSS is the "
                 "worst of its runs.",
         "versions": tool_versions(),
+        "load_average_before": os.getloadavg(),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
         "scenarios": [],
     }
@@ -640,8 +754,13 @@ def main(argv: list[str] | None = None) -> int:
             chosen = tools if links <= 2000 else big_tools
             timeout = opts.timeout if links <= 2000 else opts.big_timeout
             report["scenarios"].append(run_scenario(links, chosen, web, opts, timeout))
+        for links in hostile_scenarios:
+            timeout = opts.timeout if links <= 2000 else opts.big_timeout
+            report["scenarios"].append(run_scenario(links, hostile_tools, web, opts, timeout,
+                                                    hostile=True))
     finally:
         web.stop()
+    report["load_average_after"] = os.getloadavg()
     report["targets"] = targets(report)
     opts.out.mkdir(parents=True, exist_ok=True)
     (opts.out / "check.json").write_text(json.dumps(report, indent=1) + "\n")

@@ -13,6 +13,10 @@ host). Every response waits `--latency` seconds first, like a far-away server. P
     /missing/<n>       404 with an HTML "Not Found" page
     /endless/<n>       200 text/html, chunked, a body that never ends (for a memory cap);
                        bounded anyway by --endless-max-bytes and --endless-max-seconds
+    /stall/<n>         the page after `--stall-seconds` (30 s: far past any checker's timeout)
+    /drip/<n>          200 HTML page whose headers and first bytes (title, h1) come at once,
+                       then the rest one small piece every `--drip-interval` seconds, over
+                       `--drip-seconds` (60 s); Content-Length is the whole page's
     /robots.txt        200 "User-agent: * / Allow: /" (nothing is disallowed)
     anything else      404
 
@@ -81,6 +85,8 @@ _NOT_FOUND = (
     b"<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>"
 )
 _ROBOTS = b"User-agent: *\nAllow: /\n"
+# Paths whose answers are slow by design: not part of the "bulk" of a run's requests.
+_NOT_BULK = frozenset({"slow", "endless", "stall", "drip"})
 _ENDLESS_CHUNK = b"<p>" + b"x" * (64 * 1024 - 7) + b"</p>\n"
 
 
@@ -92,15 +98,19 @@ class SimWeb:
         self.slow_latency: float = args.slow_latency
         self.endless_max_bytes: int = args.endless_max_bytes
         self.endless_max_seconds: float = args.endless_max_seconds
+        self.stall_seconds: float = args.stall_seconds
+        self.drip_seconds: float = args.drip_seconds
+        self.drip_interval: float = args.drip_interval
         self.hits: Counter[tuple[str, str, str]] = Counter()  # (host, method, path)
         self.connections = 0
         self.bytes_sent = 0
         self.endless_started = 0
         self.endless_bytes = 0
         self.endless_capped = 0
+        self.drips_started = self.drips_finished = 0
         self.in_flight = self.max_in_flight = 0
         self.timeline: list[tuple[float, float, str]] = []  # (arrived, answered, kind)
-        self.started = time.monotonic()
+        self.started = self.reset_at = time.monotonic()
         self.stop = asyncio.Event()
         self.rot = RotWeb(self.hosts) if args.rot else None
         # LinkChecker applies its maxrequestspersecond only to servers that send a "LinkChecker"
@@ -160,13 +170,17 @@ class SimWeb:
             return await self._answer(host, path, kind, n, is_head, keep_alive, writer)
         finally:
             self.in_flight -= 1
-            self.timeline.append((arrived, time.monotonic(), kind))
+            if arrived >= self.reset_at:  # not an earlier tool's request answered late
+                self.timeline.append((arrived, time.monotonic(), kind))
 
     async def _answer(self, host: str, path: str, kind: str, n: str, is_head: bool,
                       keep_alive: bool, writer: asyncio.StreamWriter) -> bool:
-        delay = self.slow_latency if kind == "slow" else self.latency
+        delay = {"slow": self.slow_latency, "stall": self.stall_seconds}.get(kind, self.latency)
         if delay and path != "/robots.txt":
             await asyncio.sleep(delay)
+        if kind == "drip" and n and "/" not in n:
+            return await self._drip(writer, _page(f"Drip {n} on {host}", n), is_head,
+                                    keep_alive)
 
         if self.rot is not None and (found := self.rot.answer(host, path)) is not None:
             status, headers, body = found
@@ -174,7 +188,7 @@ class SimWeb:
             extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
             return await self._reply(writer, status, content_type, body, is_head, keep_alive,
                                      extra)
-        if kind in ("page", "slow", "target") and n and "/" not in n:
+        if kind in ("page", "slow", "target", "stall") and n and "/" not in n:
             title = f"{kind.capitalize()} {n} on {host}"
             return await self._reply(writer, 200, "text/html; charset=utf-8", _page(title, n),
                                      is_head, keep_alive)
@@ -212,6 +226,36 @@ class SimWeb:
             await writer.drain()
         except ConnectionError:
             return False
+        return keep_alive
+
+    async def _drip(self, writer: asyncio.StreamWriter, body: bytes, is_head: bool,
+                    keep_alive: bool) -> bool:
+        """Headers and the page's head at once, then the rest a piece at a time."""
+        head_end = body.index(b"</h1>") + len(b"</h1>")
+        pieces = max(1, int(self.drip_seconds / self.drip_interval))
+        rest = body[head_end:]
+        step = -(-len(rest) // pieces)
+        writer.write(
+            f"HTTP/1.1 200 OK\r\n{self.server_headers}Content-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n".encode())
+        if is_head:
+            await writer.drain()
+            return keep_alive
+        self.drips_started += 1
+        try:
+            writer.write(body[:head_end])
+            await writer.drain()
+            for start in range(0, len(rest), step):
+                if self.stop.is_set():
+                    return False
+                await asyncio.sleep(self.drip_interval)
+                writer.write(rest[start:start + step])
+                self.bytes_sent += min(step, len(rest) - start)
+                await writer.drain()
+        except ConnectionError:
+            return False
+        self.drips_finished += 1
         return keep_alive
 
     async def _endless(self, writer: asyncio.StreamWriter, is_head: bool) -> None:
@@ -270,9 +314,11 @@ class SimWeb:
             writer.close()
 
     def reset(self) -> None:
+        self.reset_at = time.monotonic()
         self.hits.clear()
         self.connections = self.bytes_sent = 0
         self.endless_started = self.endless_bytes = self.endless_capped = 0
+        self.drips_started = self.drips_finished = 0
         self.max_in_flight = 0
         self.timeline.clear()
 
@@ -290,6 +336,8 @@ class SimWeb:
             "endless_started": self.endless_started,
             "endless_bytes": self.endless_bytes,
             "endless_capped": self.endless_capped,
+            "drips_started": self.drips_started,
+            "drips_read_to_the_end": self.drips_finished,
             "hits": hits,
             "max_in_flight": self.max_in_flight,
             "timeline": self.timeline_summary(),
@@ -300,12 +348,18 @@ class SimWeb:
         if not self.timeline:
             return {}
         first = min(arrived for arrived, _, _ in self.timeline)
-        last = max(answered for _, answered, kind in self.timeline if kind != "endless")
+        last = max(answered for _, answered, kind in self.timeline
+                   if kind not in ("endless", "stall", "drip"))
         bulk = sorted(arrived - first for arrived, _, kind in self.timeline
-                      if kind not in ("slow", "endless"))
+                      if kind not in _NOT_BULK)
         slow = sorted(arrived - first for arrived, _, kind in self.timeline if kind == "slow")
+        hostile = {kind: sorted(round(arrived - first, 3) for arrived, _, k in self.timeline
+                                if k == kind) for kind in ("stall", "drip")}
         return {
             "last_answer_s": round(last - first, 3),
+            "last_event_s": round(max(answered for _, answered, _ in self.timeline) - first, 3),
+            "stall_arrivals_s": hostile["stall"],
+            "drip_arrivals_s": hostile["drip"],
             "bulk_last_arrival_s": round(bulk[-1], 3) if bulk else None,
             "slow_arrivals_s": [round(t, 3) for t in slow],
         }
@@ -348,6 +402,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--control-port", type=int, default=0, help="control port on 127.0.0.1")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds before each answer")
     parser.add_argument("--slow-latency", type=float, default=2.0, help="seconds for /slow/")
+    parser.add_argument("--stall-seconds", type=float, default=30.0,
+                        help="seconds before /stall/ answers at all")
+    parser.add_argument("--drip-seconds", type=float, default=60.0,
+                        help="seconds over which /drip/ sends its body after the headers")
+    parser.add_argument("--drip-interval", type=float, default=1.0,
+                        help="seconds between two pieces of a /drip/ body")
     parser.add_argument("--endless-max-bytes", type=int, default=256 * 1024 * 1024)
     parser.add_argument("--endless-max-seconds", type=float, default=60.0)
     parser.add_argument("--no-linkchecker-header", dest="linkchecker_header",

@@ -36,8 +36,19 @@ class CheckSettings(_Section):
     connect_timeout: float = Field(10.0, gt=0)
     read_timeout: float = Field(20.0, gt=0)
     link_deadline: float = Field(60.0, gt=0, description="seconds per link, retries included")
+    body_deadline: float = Field(
+        10.0, gt=0, description="seconds to read a page's body after its headers; then the "
+        "page is judged on what arrived"
+    )
+    stalled_host_timeout: float = Field(
+        5.0, gt=0, description="connect/read timeout, once a host has timed out in a run, for "
+        "its retries and later requests (capped by connect_timeout / read_timeout)"
+    )
     run_deadline: float = Field(1800.0, gt=0, description="seconds for the whole check")
     retries: int = Field(3, ge=0, le=10, description="retries of transient failures")
+    timeout_retries: int = Field(
+        0, ge=0, le=3, description="retries of a read timeout (each costs a whole timeout)"
+    )
     backoff: float = Field(1.0, ge=0, description="first retry delay in seconds, doubled each time")
     retry_after_cap: float = Field(60.0, ge=0, description="longest Retry-After honoured")
     dns_retry_pause: float = Field(2.0, ge=0, description="pause before re-trying DNS/refused")

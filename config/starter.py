@@ -47,6 +47,7 @@ def starter_config(
         f"# per_host = {check.per_host}             # requests in flight per host",
         f"# min_interval = {check.min_interval}       # seconds between requests to one host",
         f"# link_deadline = {check.link_deadline}     # seconds per link, retries included",
+        f"# body_deadline = {check.body_deadline}     # seconds to read a body after the headers",
         f"# retries = {check.retries}",
         f"# retry_after_cap = {check.retry_after_cap}   # longest Retry-After honoured",
         '# user_agent = ""            # empty: linkfresh/<version> (+<project url>)',

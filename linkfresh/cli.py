@@ -1,24 +1,27 @@
 """The `linkfresh` command: global options, sub-commands, and turning errors into exit codes.
 
 Sub-command modules are imported when their command is looked up, so `linkfresh check`
-does not load what `collect`, `digest` or `run` need (about 0.45 s of start-up).
+does not load what `collect`, `digest` or `run` need (about 0.45 s of start-up), and
+`linkfresh --help` lists the commands from their docstrings without importing any of them
+(cron starts the command every hour: nothing is imported before it is needed).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
 from collections.abc import Iterator, MutableMapping
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from linkfresh import __version__
-from linkfresh.context import AppContext
 from linkfresh.exitcodes import Fail
 
 # Command name -> (module in `linkfresh`, function), in the order `--help` lists them.
@@ -76,8 +79,25 @@ def _untyped_arguments(command: Any) -> Any:
     return command
 
 
+@cache
+def _docstrings(module: str) -> dict[str, str]:
+    """The docstring of each top-level function of `linkfresh.<module>`, read from its
+    source without importing it (what typer would show, `inspect.getdoc`'s cleaning)."""
+    source = Path(__file__).parent.joinpath(*module.split(".")).with_suffix(".py")
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    return {node.name: ast.get_docstring(node) or "" for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def _listing_entry(name: str) -> TyperCommand:
+    """What the group's help needs of a command not built yet: its name and help text."""
+    module, function = COMMANDS[name]
+    return TyperCommand(name=name, help=_docstrings(module).get(function) or None)
+
+
 class _LazyGroup(TyperGroup):
-    """Typer's group over `_LazyCommands`; `list_commands` names them without importing."""
+    """Typer's group over `_LazyCommands`; `list_commands` names them without importing,
+    and the group's own help describes them without importing them either."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
@@ -85,9 +105,23 @@ class _LazyGroup(TyperGroup):
             info, pretty_exceptions_short=app.pretty_exceptions_short,
             rich_markup_mode=app.rich_markup_mode,
         )))
+        self._listing = False
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        built = self.commands._built  # type: ignore[attr-defined]
+        if self._listing and cmd_name in COMMANDS and cmd_name not in built:
+            return _listing_entry(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 app = typer.Typer(
@@ -133,6 +167,9 @@ def _global_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
+    # Imported here, not at the top: `--help` and `--version` need no settings or guides.
+    from linkfresh.context import AppContext
+
     ctx.obj = AppContext(config_path=config, verbose=verbose, quiet=quiet)
 
 

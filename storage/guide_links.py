@@ -41,7 +41,7 @@ def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> di
     """Resource ids for `urls`, creating the missing rows."""
     wanted = sorted(set(urls))
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(wanted):
         rows = session.execute(select(Resource.url, Resource.id).where(Resource.url.in_(chunk)))
         ids.update({url: id_ for url, id_ in rows})
     missing = [url for url in wanted if url not in ids]
@@ -71,16 +71,18 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
             session.flush()
         row.title, row.synced_at = guide.title, now
         ids = ensure_resources(session, (link.url for link in guide.links), now)
+        described = [table.c[name] for name in _DESCRIBED]
         existing = {
-            (resource_id, written_url, seq): (occ_id, retired_at)
-            for occ_id, resource_id, written_url, seq, retired_at in session.execute(
+            (occ.resource_id, occ.written_url, occ.seq): occ
+            for occ in session.execute(
                 select(table.c.id, table.c.resource_id, table.c.written_url, table.c.seq,
-                       table.c.retired_at).where(table.c.guide_id == row.id))
+                       table.c.retired_at, *described).where(table.c.guide_id == row.id))
         }
         seen: Counter[tuple[int, str]] = Counter()
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
-        revived = 0
+        unchanged: list[int] = []
+        revived = kept = 0
         for link in guide.links:
             resource_id = ids[link.url]
             seq = seen[(resource_id, link.written_url)]
@@ -90,10 +92,19 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
                 inserts.append({"guide_id": row.id, "resource_id": resource_id, "seq": seq,
                                 "written_url": link.written_url, "first_seen": now,
                                 "retired_at": None, **_described(link, now)})
+                continue
+            values = _described(link, now)
+            if found.retired_at is not None:
+                revived += 1
             else:
-                occ_id, retired_at = found
-                revived += retired_at is not None
-                updates.append({"occ_id": occ_id, "retired_at": None, **_described(link, now)})
+                kept += 1
+                # Most runs change nothing in the guide: only `last_seen` moves, in bulk.
+                if all(found._mapping[name] == values[name] for name in _DESCRIBED):
+                    unchanged.append(found.id)
+                    continue
+            updates.append({"occ_id": found.id, "retired_at": None, **values})
+        for chunk in in_chunks(unchanged):
+            session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
         if inserts:
             session.execute(insert(table), inserts)
         if updates:
@@ -103,11 +114,15 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
                 .values({name: bindparam(name) for name in columns}),
                 updates,
             )
-        to_retire = [occ_id for occ_id, retired_at in existing.values() if retired_at is None]
-        for chunk in _chunks(to_retire):
+        to_retire = [occ.id for occ in existing.values() if occ.retired_at is None]
+        for chunk in in_chunks(to_retire):
             session.execute(update(table).where(table.c.id.in_(chunk)).values(retired_at=now))
-    return SyncSummary(guide.path, len(inserts), revived, len(to_retire),
-                       len(updates) - revived)
+    return SyncSummary(guide.path, len(inserts), revived, len(to_retire), kept)
+
+
+# The columns of an occurrence that follow the guide as written (`last_seen` aside).
+_DESCRIBED = ("target", "text", "line", "section", "kind", "source", "unwrapped_by", "flags",
+              "disabled")
 
 
 def _described(link: Link, now: datetime) -> dict[str, object]:
@@ -157,7 +172,7 @@ def validators(db: Db, urls: Iterable[str]) -> dict[str, Validators]:
     """Stored ETag / Last-Modified per URL (only URLs that have one)."""
     found: dict[str, Validators] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, Resource.etag, Resource.last_modified)
                 .where(Resource.url.in_(chunk))
@@ -171,7 +186,7 @@ def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
     """Seconds each URL's latest check took (URLs never checked are absent)."""
     found: dict[str, float] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, ResultRow.elapsed_ms)
                 .join(ResultRow, ResultRow.id == Resource.latest_result_id)
@@ -181,7 +196,7 @@ def last_elapsed(db: Db, urls: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def _chunks(items: list[T], size: int = 500) -> Iterable[list[T]]:
+def in_chunks(items: list[T], size: int = 500) -> Iterable[list[T]]:
     # Stay well below the bound-parameter limits of every backend (SQLite: 32766).
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -191,7 +206,7 @@ def latest_results(db: Db, urls: Iterable[str]) -> dict[str, CheckResult]:
     """The latest stored result per URL (URLs never checked are absent)."""
     found: dict[str, CheckResult] = {}
     with session_scope(db) as session:
-        for chunk in _chunks(sorted(set(urls))):
+        for chunk in in_chunks(sorted(set(urls))):
             rows = session.execute(
                 select(Resource.url, ResultRow)
                 .join(ResultRow, ResultRow.id == Resource.latest_result_id)

@@ -41,7 +41,15 @@ def _hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
-_addresses = (f"127.0.0.{n}" for n in itertools.count(2))
+def _loopback_addresses() -> Iterator[str]:
+    """127.0.0.2-254, then 127.1.0.1 onwards: the suite starts more servers than one /24
+    holds (127.0.1-6.x are left to tests that pick their own addresses)."""
+    yield from (f"127.0.0.{n}" for n in range(2, 255))
+    for n in itertools.count():
+        yield f"127.1.{n // 254}.{n % 254 + 1}"
+
+
+_addresses = _loopback_addresses()
 
 
 @pytest.fixture(scope="session")

@@ -259,9 +259,11 @@ def test_stalled_server_times_out(new_server: NewServer) -> None:
 
 def test_link_deadline_bounds_retries(new_server: NewServer) -> None:
     server = new_server()
-    settings = FAST.model_copy(update={"read_timeout": 0.2, "retries": 10, "link_deadline": 0.5})
-    result = one(server.route("/stall2", Reply(delay=30)), settings)
+    # Resets are retried up to `retries` times (timeouts only once): the deadline stops them.
+    settings = FAST.model_copy(update={"retries": 10, "link_deadline": 0.5})
+    result = one(server.route("/slow-reset", Reply(delay=0.15, reset=True)), settings)
     assert (result.state, result.error_class) == (LinkState.TIMEOUT, "deadline")
+    assert server.count("/slow-reset") < 10
 
 
 def test_connection_reset_is_retried_then_error(new_server: NewServer) -> None:

@@ -36,6 +36,18 @@ def test_removed_links_are_retired_and_readded_ones_keep_history(db_url: str) ->
     assert history.places[0].retired_at is None and history.places[0].link.line == 9
 
 
+def test_a_resync_moves_last_seen_and_rewrites_only_what_changed(db_url: str) -> None:
+    engine = database(db_url)
+    sync_guide(engine, guide(link(A, 3), link(B, 5)), T0)
+    again = sync_guide(engine, guide(link(A, 3), link(B, 6)), T0 + hours(1))
+    assert (again.kept, again.added, again.retired, again.revived) == (2, 0, 0, 0)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(Occurrence.target, Occurrence.line)).all())
+        seen = set(conn.execute(select(Occurrence.last_seen)).scalars())
+    assert rows == {A: 3, B: 6}
+    assert seen == {T0 + hours(1)}
+
+
 def test_same_url_written_twice_gets_two_places(db_url: str) -> None:
     engine = database(db_url)
     sync_guide(engine, guide(link(A, 1), link(A, 7), link(A, 9, written="http://wrap/?u=x")), T0)
@@ -89,6 +101,29 @@ def test_network_down_batches_store_nothing(db_url: str) -> None:
                  network_down=True)
     history = link_history(engine, A)
     assert history is not None and history.verdict == "ok" and len(history.entries) == 1
+
+
+def test_writer_flushes_results_that_waited_max_age(db_url: str) -> None:
+    engine = database(db_url)
+    now = [100.0]
+    writer = ResultWriter(engine, start_run(engine, "check", T0), RULES, batch_size=1000,
+                          max_age=5.0, clock=lambda: now[0])
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(ResultRow)).scalar_one()
+
+    writer.add(result(A, LinkState.OK, T0))
+    now[0] += 4.0
+    writer.add(result(B, LinkState.OK, T0))
+    writer.flush_stale()
+    assert stored() == 0  # the oldest has waited 4 s
+    now[0] += 1.0
+    writer.flush_stale()
+    assert stored() == 2
+    writer.add(result(C, LinkState.OK, T0))
+    writer.flush_stale()
+    assert stored() == 2  # the age counts from the first result of the new batch
 
 
 def test_writer_flushes_full_batches_and_on_exit(db_url: str) -> None:

@@ -23,6 +23,7 @@ from linkfresh.collector.check.fetch import URL_ERRORS, Answer, fetch, host_key,
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import host_queues, worker_starts
 from linkfresh.collector.check.parking import is_suspect
+from linkfresh.collector.check.stalls import StalledHosts
 from linkfresh.collector.check.verdict import judge, needs_probe
 from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from linkfresh.collector.web.client import fetchable
@@ -77,6 +78,8 @@ class Checker:
         self.limits = HostLimits(settings.per_host, settings.concurrency, settings.min_interval,
                                  clock=clock, sleep=sleep)
         self._probes: dict[str, asyncio.Task[Answer]] = {}
+        self.stalled = StalledHosts(settings.connect_timeout, settings.read_timeout,
+                                    settings.stalled_host_timeout, settings.link_deadline)
 
     def _use_head(self, url: str) -> bool:
         mode = self.settings.head_first
@@ -94,14 +97,18 @@ class Checker:
         while True:
             answer = await fetch(self.client, self.limits, url, method=method,
                                  body_bytes=body_bytes, max_redirects=settings.max_redirects,
-                                 first_headers=first, anchors=anchors)
+                                 first_headers=first, anchors=anchors,
+                                 body_deadline=settings.body_deadline,
+                                 timeout=self.stalled.timeout_for(host_key(url)))
             requests += answer.requests
+            self.stalled.saw(host_key(answer.final_url), answer.failure)
             if answer.status in settings.accept:  # accepted (`--accept 429`): an answer, done
                 return answer, None, requests
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self.now())
             plan = retry_plan(answer.status, answer.failure, attempt, retries=settings.retries,
                               backoff=settings.backoff, dns_pause=settings.dns_retry_pause,
-                              retry_after=retry_after, rng=self.rng)
+                              retry_after=retry_after, rng=self.rng,
+                              timeout_retries=settings.timeout_retries)
             if plan.kind is Retry.NO:
                 return answer, None, requests
             if plan.kind is Retry.AFTER:

@@ -41,6 +41,8 @@ class Answer:
     requests: int = 0
     # Set when the server asked to wait longer than the cap: the link is then unverified.
     rate_limited: str | None = None
+    # Set when the page was judged on the part of its body that arrived in time.
+    cut_short: str | None = None
 
 
 def host_key(url: str) -> str:
@@ -99,13 +101,18 @@ async def fetch(
     max_redirects: int = 10,
     first_headers: Mapping[str, str] | None = None,
     anchors: bool = True,
+    body_deadline: float | None = None,
+    timeout: httpx.Timeout | None = None,
 ) -> Answer:
     """Request `url`, following up to `max_redirects` redirects by hand.
 
     `body_bytes` > 0 reads up to that much of an HTML answer to a GET and inspects it
-    (its ids and names too unless `anchors` is False: only a fragment needs them).
-    `first_headers` (conditional validators) go on the first request only.
+    (its ids and names too unless `anchors` is False: only a fragment needs them), for at
+    most `body_deadline` seconds after the headers: then the page is judged on what arrived.
+    `first_headers` (conditional validators) go on the first request only. `timeout`
+    replaces the client's timeouts for these requests.
     """
+    options: dict[str, object] = {} if timeout is None else {"timeout": timeout}
     chain: list[Hop] = []
     seen = {urldefrag(url).url}
     current, requests = url, 0
@@ -117,7 +124,8 @@ async def fetch(
         try:
             async with (
                 limits.slot(host_key(current)),
-                client.stream(method, current, headers=None if chain else first_headers) as reply,
+                client.stream(method, current, headers=None if chain else first_headers,
+                              **options) as reply,  # type: ignore[arg-type]
             ):
                 requests += 1
                 location = reply.headers.get("location")
@@ -127,7 +135,7 @@ async def fetch(
                     next_url = target
                 else:
                     return await _final(url, method, reply, tuple(chain), body_bytes, requests,
-                                        anchors)
+                                        anchors, body_deadline)
         except httpx.HTTPError as error:
             failure = classify_error(error)
             what = "invalid URL" if failure is Failure.BAD_URL else type(error).__name__
@@ -149,16 +157,18 @@ async def fetch(
 
 async def _final(
     url: str, method: str, reply: httpx.Response, chain: tuple[Hop, ...], body_bytes: int,
-    requests: int, anchors: bool,
+    requests: int, anchors: bool, body_deadline: float | None,
 ) -> Answer:
     headers = {name: reply.headers[name] for name in _KEPT_HEADERS if name in reply.headers}
-    page, truncated = None, False
+    page, truncated, cut_short = None, False, None
     if method == "GET" and body_bytes and is_html(headers.get("content-type")):
         limit = body_bytes if reply.status_code < 300 else min(body_bytes, ERROR_PAGE_BYTES)
-        body = await read_capped(reply, limit)
+        body = await read_capped(reply, limit, deadline=body_deadline)
         # Features (visible text, resources) only for pages, not for error answers.
         page = inspect_html(body.data, reply.charset_encoding, anchors=anchors,
                             features=reply.status_code < 300)
         truncated = body.truncated
+        if body.cut_short:
+            cut_short = f"{body.cut_short}: judged on its first {len(body.data)} bytes"
     return Answer(url, method, str(reply.url), reply.status_code, chain, headers, page, truncated,
-                  requests=requests)
+                  requests=requests, cut_short=cut_short)

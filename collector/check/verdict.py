@@ -94,7 +94,8 @@ def judge(
             return Verdict(LinkState.BROKEN, f"#{fragment} not found on the page")
     if any(hop.status in PERMANENT_REDIRECTS for hop in answer.chain):
         return Verdict(LinkState.REDIRECTED, f"moved permanently to {answer.final_url}")
-    return Verdict(LinkState.OK)
+    # A page whose body was still arriving has answered: it is up (issue 13, item 3).
+    return Verdict(LinkState.OK, answer.cut_short)
 
 
 def _soft_404(answer: Answer, probe: Answer | None) -> str | None:

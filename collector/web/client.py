@@ -29,7 +29,6 @@ FETCHABLE_SCHEMES = frozenset({"http", "https"})
 ACCEPT_ENCODING = "gzip, deflate"
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 KEEPALIVE_EXPIRY = 30.0
-RAW_CHUNK = 16 * 1024
 # Origins whose pools (and idle keep-alive connections) are kept; more wait to be closed.
 MIN_POOLS = 64
 # The hosts a GitHub token is sent to (over https only): its rate limits are per token there.
@@ -390,6 +389,8 @@ class CappedBody:
     data: bytes
     truncated: bool
     decode_error: str | None = None
+    # Why the read stopped before the body's end although the cap was not reached.
+    cut_short: str | None = None
 
 
 class _Inflater:
@@ -433,18 +434,41 @@ def _inflater(content_encoding: str) -> _Inflater | str | None:
     return f"unsupported content-encoding {content_encoding!r}"
 
 
-async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
+async def read_capped(
+    response: httpx.Response, max_bytes: int, *, deadline: float | None = None
+) -> CappedBody:
     """Read a streamed response's body, decoding it ourselves with a hard output cap.
 
     httpx's own decoder inflates each network chunk in one call, so 16 KiB of a gzip bomb can
     become 16 MiB at once; here `decompress(..., max_length)` never yields more than the cap.
     An undecodable body returns the raw bytes read so far (capped) with `decode_error`.
     The caller owns the response (use `client.stream(...)`); unread bytes are discarded.
+
+    With a `deadline` (seconds), a body still arriving after it, or one that stops arriving
+    (a read timeout), ends the read: what arrived is returned, `truncated`, with `cut_short`
+    saying why. Without one, a read timeout is raised as usual.
     """
+    out = bytearray()
+    if deadline is None:
+        return await _read_into(out, response, max_bytes)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _read_into(out, response, max_bytes)
+    except TimeoutError:
+        cut = f"body still arriving after the {deadline:g} s body deadline"
+    except httpx.TimeoutException:
+        cut = "body stopped arriving (read timeout)"
+    error = _inflater(response.headers.get("content-encoding", ""))
+    return CappedBody(bytes(out), True, error if isinstance(error, str) else None, cut)
+
+
+async def _read_into(out: bytearray, response: httpx.Response, max_bytes: int) -> CappedBody:
+    """`read_capped`'s loop; `out` holds what arrived if the caller stops it early."""
     inflater = _inflater(response.headers.get("content-encoding", ""))
     error = inflater if isinstance(inflater, str) else None
-    out = bytearray()
-    async for raw in response.aiter_raw(RAW_CHUNK):
+    # Pieces as they arrive: a chunk size would hold bytes back until it filled, and a body
+    # cut short by the deadline would lose what arrived.
+    async for raw in response.aiter_raw():
         room = max_bytes - len(out)
         if isinstance(inflater, _Inflater):
             try:

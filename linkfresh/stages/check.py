@@ -106,7 +106,7 @@ def check_stage(
         try:
             results, stopped = asyncio.run(check_until_stopped(
                 to_check, client, app, validators(engine, due), on_result, stop, clock,
-                expected_seconds=last_elapsed(engine, due),
+                expected_seconds=last_elapsed(engine, due), tick=recorder.flush_stale,
                 local=local_checker(app, parsed, app.guide_paths(guides), clock)))
         except BaseException:
             # What the check confirmed before it failed is true evidence: keep it.

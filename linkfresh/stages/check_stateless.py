@@ -74,11 +74,13 @@ async def check_until_stopped(
     validators_by_url: dict[str, Validators], progress: Progress | None,
     stop: threading.Event | None, clock: Clock, expected_seconds: dict[str, float] | None = None,
     local: Callable[[list[Link]], dict[str, CheckResult]] | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[list[CheckResult], bool]:
     """Run the check; if `stop` is set, cancel it (results so far were already recorded).
 
     `expected_seconds` (how long each URL took last time) starts the slowest links first;
-    `local` (see `local_checker`) judges relative links and #anchors.
+    `local` (see `local_checker`) judges relative links and #anchors. `tick` is called about
+    every 0.1 s while the check runs (the recorder writes what waited too long).
     """
     settings = app.settings.check
     async with client or http_client(settings) as http:
@@ -87,11 +89,13 @@ async def check_until_stopped(
                         expected_seconds=expected_seconds, progress=progress, now=clock,
                         local=local)
         )
-        while stop is not None and not task.done():
-            if stop.is_set():
+        while (stop is not None or tick is not None) and not task.done():
+            if stop is not None and stop.is_set():
                 task.cancel()
                 break
             await asyncio.wait({task}, timeout=0.1)
+            if tick is not None:
+                tick()
         try:
             return await task, False
         except asyncio.CancelledError:

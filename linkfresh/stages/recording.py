@@ -49,6 +49,11 @@ class GatedRecorder:
             self.writer.extend(self.held)
             self.held = []
 
+    def flush_stale(self) -> None:
+        """Write what waited too long (nothing while the gate is closed)."""
+        if self.open:
+            self.writer.flush_stale()
+
     def finish(self, network_down: bool) -> None:
         """Write what is left, unless the network was down (then nothing changes)."""
         if network_down:
