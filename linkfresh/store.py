@@ -39,7 +39,7 @@ _DRIVER_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # "(sqlite3.OperationalError) ..
 def database_error_message(error: BaseException) -> str:
     """What went wrong with the database, in the driver's words: the first line of its
     message, without the SQL statement, its parameters or "Background on this error at"."""
-    if isinstance(error, NoSuchModuleError | ImportError):
+    if isinstance(error, NoSuchModuleError):
         return f"no driver installed for this kind of database ({_first_line(error)})"
     if isinstance(error, ArgumentError):
         return "not a database URL (expected sqlite:///path.db or dialect+driver://...)"
@@ -52,16 +52,6 @@ def _first_line(error: BaseException) -> str:
     text = str(error.args[0]) if error.args else str(error)
     text = _DRIVER_PREFIX.sub("", _BACKGROUND.sub("", text.split("\n", 1)[0]))
     return text.strip() or type(error).__name__
-
-
-def missing_driver(url: str, error: ImportError) -> str:
-    """The message for a database URL whose driver is not installed, with the fix."""
-    backend = make_url(url).get_backend_name()
-    module = error.name or str(error)
-    fix = ("pip install 'linkfresh[postgres]'" if backend == "postgresql"
-           else f"install the Python package that provides {module!r}")
-    return (f"database = {_shown(url)!r}: the {backend} driver ({module}) is not installed; "
-            f"{fix}")
 
 
 def _database_failure(error: BaseException, url: str) -> Fail:
@@ -83,8 +73,6 @@ def opened(app: AppContext) -> Iterator[Engine]:
         engine = open_database(url)
     except MissingDriver as error:  # storage names the extra to install
         raise Fail(f"database {_shown(url)}: {error}", ExitCode.USAGE) from None
-    except ImportError as error:  # SQLAlchemy imports the driver when the engine is built
-        raise Fail(missing_driver(url, error), ExitCode.USAGE) from None
     except OSError as error:  # the SQLite file's folder cannot be created
         raise os_failure(error, f"database {_shown(url)}") from None
     except (SchemaError, SQLAlchemyError, ArgumentError) as error:

@@ -28,6 +28,7 @@ _BEGIN = "linkfresh_sqlite_begin"
 class MissingDriver(Exception):
     """The database URL needs a driver that is not installed; `str()` says what to install."""
 
+
 Db = Engine | Session
 """What storage functions accept: an engine (they commit) or a session (the caller commits)."""
 
@@ -40,12 +41,13 @@ def open_engine(url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> 
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(parsed)
-    except ModuleNotFoundError as error:
+    except ImportError as error:  # not installed, or installed but unable to load
         backend = parsed.get_backend_name()
         extra = _EXTRAS.get(backend)
+        driver = error.name or str(error)
         hint = (f"pip install 'linkfresh[{extra}]'" if extra
-                else f"install the Python driver {error.name!r}")
-        raise MissingDriver(f"{backend} needs the driver {error.name!r}, which is not "
+                else f"install the Python driver {driver!r}")
+        raise MissingDriver(f"{backend} needs the driver {driver!r}, which is not "
                             f"installed; {hint}") from None
     if is_sqlite:
         _configure_sqlite(engine, busy_timeout_ms)
