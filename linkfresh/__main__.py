@@ -2,4 +2,7 @@
 
 from linkfresh.cli import main
 
-main()
+# Guarded: a child process started with "spawn" (the results writer) imports this module
+# again, and must not run the command a second time.
+if __name__ == "__main__":
+    main()
