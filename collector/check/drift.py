@@ -8,9 +8,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from linkfresh.collector.check.pages import Page
+from linkfresh.collector.guide.unwrap import URL_CACHE_SIZE
 from linkfresh.collector.types import CheckResult, LinkState
 
 # A body is "shrunk" when its visible text fell to a tenth of the reference's or less, and
@@ -183,6 +185,7 @@ def _words(text: str, noise: frozenset[str]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def _host_words(url: str) -> frozenset[str]:
     """The words of the host name: a page's title that only names its site says nothing."""
     host = urlsplit(url).hostname or ""

@@ -7,12 +7,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
 
 from linkfresh.collector.check.host_limits import HostLimits
 from linkfresh.collector.check.pages import Page, inspect_html, is_html
+from linkfresh.collector.guide.unwrap import URL_CACHE_SIZE
 from linkfresh.collector.types import Hop
 from linkfresh.collector.web.client import BlockedURL, NameNotResolved, fetchable, read_capped
 from linkfresh.collector.web.retry import Failure
@@ -45,6 +47,7 @@ class Answer:
     cut_short: str | None = None
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def host_key(url: str) -> str:
     """The unit of politeness: host and port (two ports of one address are two servers)."""
     return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]

@@ -5,10 +5,12 @@ verdict, which needs both markers and a random path on the same host showing the
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from linkfresh.collector.check.fetch import Answer
 from linkfresh.collector.check.pages import Page
+from linkfresh.collector.guide.unwrap import URL_CACHE_SIZE
 
 # Services that park domains or sell them, by the host names their landers, scripts and
 # name servers' pages are served from (public lists of parking services: the TMA 2022
@@ -81,6 +83,7 @@ _LANDER_PATH = re.compile(r"^/lander(?:/|$)", re.IGNORECASE)
 _WW_HOST = re.compile(r"^ww\d+\.", re.IGNORECASE)
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def service_of(url: str) -> str | None:
     """The parking service or domain marketplace `url` is served from, if it is one."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import idna
@@ -120,6 +121,12 @@ def looks_like_url(value: str) -> bool:
     return value.lower().startswith("www.") and "." in value[4:] and " " not in value
 
 
+# Hosts are asked of the same few thousand URLs again and again during a check (the
+# gate, the network-down rule, politeness, drift): parse each once.
+URL_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def _split(url: str) -> SplitResult | None:
     try:
         return urlsplit(url)
@@ -253,6 +260,7 @@ def _punycode(host: str) -> str:
             return host.lower()
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def host_of(url: str) -> str:
     """The lower-case host name of `url` ("" if it has none).
 
