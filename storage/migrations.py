@@ -13,7 +13,7 @@ from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.storage import models
 from linkfresh.storage.engine import open_engine
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VERSION_KEY = "schema_version"
 
 Step = Callable[[Connection], None]
@@ -42,9 +42,14 @@ def _workers(connection: Connection) -> None:
                            .values(host=bindparam("new_host")), hosts)
 
 
+def _guide_digest(connection: Connection) -> None:
+    """4: `guide.links_digest`, so a run on an unchanged guide skips the occurrence diff."""
+    connection.execute(text("ALTER TABLE guide ADD COLUMN links_digest VARCHAR"))
+
+
 # Step N upgrades a version N-1 database to version N: plain DDL through the connection,
 # portable SQL (SQLite and PostgreSQL); bump SCHEMA_VERSION with each new step.
-MIGRATIONS: Mapping[int, Step] = {2: _page_references, 3: _workers}
+MIGRATIONS: Mapping[int, Step] = {2: _page_references, 3: _workers, 4: _guide_digest}
 
 
 class SchemaError(Exception):

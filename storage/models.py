@@ -56,6 +56,8 @@ class GuideRow(SQLModel, table=True):
     name: str = Field(unique=True)
     title: str = ""
     synced_at: datetime | None = _when(default=None)
+    # What the links of the last sync hashed to: the same guide again needs no diff.
+    links_digest: str | None = None
 
 
 class Resource(SQLModel, table=True):

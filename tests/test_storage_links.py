@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from linkfresh.collector.types import LinkState
 from linkfresh.storage.guide_links import due_urls, last_elapsed, sync_guide, validators
@@ -46,6 +46,34 @@ def test_a_resync_moves_last_seen_and_rewrites_only_what_changed(db_url: str) ->
         seen = set(conn.execute(select(Occurrence.last_seen)).scalars())
     assert rows == {A: 3, B: 6}
     assert seen == {T0 + hours(1)}
+
+
+def test_an_unchanged_guide_is_not_diffed_again(db_url: str) -> None:
+    """The same links as last time: one UPDATE of `last_seen` for the places still in the
+    guide, instead of reading every occurrence back; a retired place stays retired."""
+    engine = database(db_url)
+    sync_guide(engine, guide(link(A, 3), link(B, 5)), T0)
+    sync_guide(engine, guide(link(A, 3)), T0 + hours(1))  # B leaves the guide
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        statements.append(sql.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    again = sync_guide(engine, guide(link(A, 3)), T0 + hours(2))
+    event.remove(engine, "before_cursor_execute", count)
+    assert (again.kept, again.added, again.retired, again.revived) == (1, 0, 0, 0)
+    assert statements.count("SELECT") == 1  # the guide row only
+    with engine.connect() as conn:
+        seen = dict(conn.execute(select(Occurrence.target, Occurrence.last_seen)).all())
+        retired = dict(conn.execute(select(Occurrence.target, Occurrence.retired_at)).all())
+    assert seen == {A: T0 + hours(2), B: T0}
+    assert retired == {A: None, B: T0 + hours(1)}
+    edited = sync_guide(engine, guide(link(A, 4)), T0 + hours(3))  # a change is diffed
+    assert (edited.kept, edited.added) == (1, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(Occurrence.line).where(Occurrence.target == A)
+                            ).scalar_one() == 4
 
 
 def test_same_url_written_twice_gets_two_places(db_url: str) -> None:

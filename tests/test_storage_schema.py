@@ -105,9 +105,10 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_version_1_database_is_upgraded_step_by_step(db_url: str) -> None:
-    """A version-1 database (before drift checks and workers) gets step 2 (`page_reference`)
-    and step 3 (each resource's host filled in, the lease columns, the round and host-slot
-    tables); its rows are kept and it is stamped with the current version."""
+    """A version-1 database (before drift checks and workers) gets step 2 (`page_reference`),
+    step 3 (each resource's host filled in, the lease columns, the round and host-slot
+    tables) and step 4 (`guide.links_digest`); its rows are kept and it is stamped with the
+    current version."""
     engine = database(db_url)
     with engine.begin() as conn:  # take it back to version 1
         conn.execute(text("DROP TABLE page_reference"))
@@ -117,6 +118,7 @@ def test_a_version_1_database_is_upgraded_step_by_step(db_url: str) -> None:
         conn.execute(text("DROP INDEX ix_resource_lease_owner"))
         for column in ("host", "checked_round", "lease_owner", "lease_until"):
             conn.execute(text(f"ALTER TABLE resource DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE guide DROP COLUMN links_digest"))
         conn.execute(text("insert into resource (url, first_seen, verdict, failures, flips) "
                           "values ('https://Docs.example:8443/a#b', '2026-01-01', 'ok', 0, '[]')"))
         conn.execute(text("update meta set value = '1' where name = 'schema_version'"))
@@ -124,8 +126,9 @@ def test_a_version_1_database_is_upgraded_step_by_step(db_url: str) -> None:
     engine = open_database(db_url)
     tables = set(inspect(engine).get_table_names())
     assert {"page_reference", "check_round", "host_slot"} <= tables
+    assert "links_digest" in {column["name"] for column in inspect(engine).get_columns("guide")}
     with engine.connect() as conn:
         assert conn.execute(text("select host from resource")).scalar_one() == "docs.example"
         assert conn.execute(text("select value from meta where name = 'schema_version'")
-                            ).scalar_one() == str(SCHEMA_VERSION) == "3"
+                            ).scalar_one() == str(SCHEMA_VERSION) == "4"
     engine.dispose()
