@@ -226,12 +226,18 @@ class ResultWriter:
         for result in results:
             self.add(result)
 
-    def flush(self) -> list[Recorded]:
+    def flush(self) -> None:
         batch, self.pending = self.pending, []
+        self._write(batch)
+
+    def _write(self, batch: list[CheckResult]) -> None:
         recorded = record_batch(self.engine, self.run_id, batch, self.rules,
                                 network_down=self.network_down)
         self.events.update(r.event for r in recorded if r.event)
-        return recorded
+
+    def close(self) -> None:
+        """Write what is pending; `ProcessWriter` also waits for its child here."""
+        self.flush()
 
     def counts(self) -> dict[str, int]:
         """Per-state and per-event counts, for the run's `counts`."""
@@ -243,7 +249,7 @@ class ResultWriter:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
         # Results already obtained are true evidence even if the run then fails.
-        self.flush()
+        self.close()
 
 
 def thin(db: Db, now: datetime, retention: timedelta) -> int:

@@ -126,7 +126,37 @@ def test_network_down_changes_no_state(
     assert runs[0].outcome == "network-down"
 
 
-def test_stop_mid_check_keeps_what_was_recorded(workdir: Path, new_server: NewServer) -> None:
+# From `offload_from` due links on, a child process writes the results; both ways are run.
+WRITERS = pytest.mark.parametrize("offload_from", [1, 10**9], ids=["child", "in-process"])
+
+
+@WRITERS
+def test_a_check_records_states_and_events_either_way(
+    workdir: Path, new_server: NewServer, offload_from: int
+) -> None:
+    server = new_server()
+    fine = server.route("/either/fine", html_page("Fine"))
+    gone = server.route("/either/gone", Reply(404))
+    write_guide(workdir, fine, gone)
+    app = AppContext()
+    engine = open_database(app.database_url())
+    for _ in range(2):
+        stage = check_stage(app, engine, guides=[workdir / "guide.md"], full=True,
+                            offload_from=offload_from)
+        assert {i.result.url: i.result.state for i in stage.report.items} == {
+            fine: "ok", gone: "broken"}
+    summary = status_summary(engine, datetime.now(UTC), timedelta(hours=20))
+    assert [run.outcome for run in summary.runs] == ["ok", "ok"]
+    assert summary.runs[-1].counts == {"ok": 1, "broken": 1, "event:failing": 1}
+    gone_history = link_history(engine, gone)
+    assert gone_history is not None and len(gone_history.entries) == 2
+    assert gone_history.verdict == "failing"
+    assert intact(engine)
+
+
+@WRITERS
+def test_stop_mid_check_keeps_what_was_recorded(workdir: Path, new_server: NewServer,
+                                                offload_from: int) -> None:
     server = new_server()
     fast = [server.route(f"/stop/fast{n}", html_page("Fast")) for n in range(3)]
     slow = server.route("/stop/slow", Reply(200, {"Content-Type": "text/html"}, delay=30))
@@ -139,7 +169,8 @@ def test_stop_mid_check_keeps_what_was_recorded(workdir: Path, new_server: NewSe
         if done == 3:
             stop.set()
 
-    stage = check_stage(app, engine, guides=[workdir / "guide.md"], stop=stop, progress=progress)
+    stage = check_stage(app, engine, guides=[workdir / "guide.md"], stop=stop, progress=progress,
+                        offload_from=offload_from)
     assert stage.stopped
     summary = status_summary(engine, datetime.now(UTC), timedelta(hours=20))
     assert summary.runs[0].outcome == "interrupted"

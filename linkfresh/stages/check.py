@@ -32,7 +32,7 @@ from linkfresh.stages.check_stateless import (
     local_checker,
     utcnow,
 )
-from linkfresh.stages.recording import GatedRecorder
+from linkfresh.stages.recording import OFFLOAD_FROM, GatedRecorder, open_writer
 from linkfresh.storage.guide_links import (
     answered_hosts,
     due_urls,
@@ -42,7 +42,7 @@ from linkfresh.storage.guide_links import (
     validators,
 )
 from linkfresh.storage.references import page_references
-from linkfresh.storage.runs import ResultWriter, RunOutcome, mark_interrupted, recorded_run, thin
+from linkfresh.storage.runs import RunOutcome, mark_interrupted, recorded_run, thin
 from linkfresh.storage.state import StateRules
 
 # The stateless pieces live in `stages.check_stateless` (no storage imports); re-exported here.
@@ -72,11 +72,13 @@ def check_stage(
     progress: Progress | None = None,
     client: httpx.AsyncClient | None = None,
     parsed: Sequence[Guide] | None = None,
+    offload_from: int = OFFLOAD_FROM,
 ) -> CheckStage:
     """Check the links that are due (all with `full`) and record every result as it comes.
 
     Links not due are reported with their latest stored result. When the network is down
-    nothing is recorded and the run ends as "network-down".
+    nothing is recorded and the run ends as "network-down". From `offload_from` due links
+    on, a child process writes the results (`open_writer`).
     """
     parsed = list(parsed) if parsed is not None else load_and_warn(app, guides)
     links = http_links(parsed)
@@ -91,14 +93,25 @@ def check_stage(
     to_check = [link for link in links
                 if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
     tried_hosts = {host_of(url) for url in due}
-    with recorded_run(engine, "check", now, clock) as run:
-        writer = ResultWriter(engine, run.id, StateRules.from_settings(settings))
+    with (recorded_run(engine, "check", now, clock) as run,
+          open_writer(engine, run.id, StateRules.from_settings(settings), len(due),
+                      offload_from=offload_from) as writer):
         recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
 
         judged = drift_judge(engine, due, links)
 
+        seen: dict[str, tuple[CheckResult, CheckResult]] = {}  # url: (as checked, judged)
+
+        def judged_once(result: CheckResult) -> CheckResult:
+            known = seen.get(result.url)
+            if known is not None and known[0] is result:
+                return known[1]
+            after = judged(result)
+            seen[result.url] = (result, after)
+            return after
+
         def on_result(result: CheckResult, done: int, total: int) -> None:
-            result = judged(result)
+            result = judged_once(result)
             recorder.add(result)
             if progress is not None:
                 progress(result, done, total)
@@ -113,7 +126,7 @@ def check_stage(
             recorder.finish(network_down=not recorder.open)
             run.counts = writer.counts()
             raise
-        results = [judged(result) for result in results]
+        results = [judged_once(result) for result in results]
         for result in results:  # skipped links never pass through the progress callback
             recorder.add(result)
         reused = latest_results(engine, {link.url for link in links} - recorder.recorded)

@@ -8,12 +8,31 @@ If none ever does, the held results are dropped and nothing was written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
+
+from sqlalchemy import Engine
 
 from linkfresh.collector.check.netdown import is_network_failure
 from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.storage.runs import ResultWriter
+from linkfresh.storage.state import StateRules
+from linkfresh.storage.writer_process import ProcessWriter, can_write_apart
+
+# Due links from which a child process writes the results. Below it, recording in the event
+# loop costs a few hundred milliseconds at most, less than starting the child (about 0.5 s
+# of the other core's time).
+OFFLOAD_FROM = 2000
+
+
+def open_writer(engine: Engine, run_id: int, rules: StateRules, due: int, *,
+                offload_from: int = OFFLOAD_FROM) -> ResultWriter:
+    """The writer for a check of `due` links: a `ProcessWriter` for a big check on a machine
+    with a core to spare and a database another process can open, else a `ResultWriter`."""
+    if due >= offload_from and (os.cpu_count() or 1) > 1 and can_write_apart(engine):
+        return ProcessWriter(engine, run_id, rules)
+    return ResultWriter(engine, run_id, rules)
 
 
 class GatedRecorder:
@@ -61,4 +80,4 @@ class GatedRecorder:
             return
         self.writer.extend(self.held)
         self.held = []
-        self.writer.flush()
+        self.writer.close()

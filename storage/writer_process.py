@@ -1,0 +1,116 @@
+"""Recording check results in a child process, so the event loop never waits on the database.
+
+A check is CPU-bound on one core: every millisecond spent writing a batch (state machine,
+insert, update, commit) is a millisecond not spent fetching. On a machine with a second
+core, `ProcessWriter` hands each full batch to one child process that writes it with the
+same `record_batch` as `ResultWriter`. Batches are written one at a time, in the order they
+were handed over, so each resource's state still advances in check order.
+
+The child ignores SIGINT and SIGTERM: a Ctrl-C or a service stop reaches the whole process
+group, and the parent, which handles them, still hands over what it holds and waits. If the
+parent dies (kill -9), the child commits the batch it is writing and exits: as with
+`ResultWriter`, the database loses at most the batches not yet written.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from sqlalchemy import Engine
+
+from linkfresh.collector.types import CheckResult
+from linkfresh.storage.engine import open_engine, sqlite_path
+from linkfresh.storage.runs import (
+    DEFAULT_MAX_AGE,
+    ResultWriter,
+    record_batch,
+)
+from linkfresh.storage.state import StateRules
+
+_engine: Engine | None = None  # the child's own engine, opened once
+_writing = threading.Lock()  # held while a batch is written
+# Smaller than `ResultWriter`'s batches: a commit no longer holds up the event loop, and the
+# last batch, which the parent waits for, is written sooner (0.28 s at 5,000 results).
+PROCESS_BATCH_SIZE = 1000
+
+
+def can_write_apart(engine: Engine) -> bool:
+    """Whether another process can open this database (not an in-memory SQLite one)."""
+    return engine.url.get_backend_name() != "sqlite" or sqlite_path(engine) is not None
+
+
+class ProcessWriter(ResultWriter):
+    """A `ResultWriter` whose batches are written by one child process.
+
+    `flush` returns at once; `close` (or leaving the `with` block) waits until every batch
+    is written and raises the first error a batch met, as `ResultWriter` would have.
+    """
+
+    def __init__(self, engine: Engine, run_id: int | None, rules: StateRules, *,
+                 batch_size: int = PROCESS_BATCH_SIZE, network_down: bool = False,
+                 max_age: float = DEFAULT_MAX_AGE, clock: Callable[[], float] | None = None
+                 ) -> None:
+        extra = {"clock": clock} if clock is not None else {}
+        super().__init__(engine, run_id, rules, batch_size=batch_size,
+                         network_down=network_down, max_age=max_age, **extra)
+        url = engine.url.render_as_string(hide_password=False)
+        # spawn, not fork: the parent has threads (the event loop's resolver, the pool's).
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_open_in_child, initargs=(url,))
+        # Start the child now: its imports overlap with the first fetches, not a flush.
+        self.writes: list[Future[list[str]]] = [self.pool.submit(_ready)]
+
+    def _write(self, batch: list[CheckResult]) -> None:
+        if batch:
+            self.writes.append(self.pool.submit(
+                _record_in_child, self.run_id, batch, self.rules, self.network_down))
+
+    def close(self) -> None:
+        """Hand over what is pending, wait for every batch, and stop the child."""
+        try:
+            self.flush()
+            for write in self.writes:
+                self.events.update(write.result())
+        finally:
+            self.writes = []
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _open_in_child(url: str) -> None:
+    global _engine
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _engine = open_engine(url)
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """Exit once the parent is gone, after the batch being written (if any) is committed.
+
+    The pool's queue alone would never tell the child: it holds both ends of the pipe.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    multiprocessing.connection.wait([parent.sentinel])
+    with _writing:
+        os._exit(0)
+
+
+def _ready() -> list[str]:
+    return []
+
+
+def _record_in_child(run_id: int | None, batch: list[CheckResult], rules: StateRules,
+                     network_down: bool) -> list[str]:
+    """Write one batch; the events it caused (all the parent keeps of `Recorded`)."""
+    assert _engine is not None, "the initializer opens the engine"
+    with _writing:
+        recorded = record_batch(_engine, run_id, batch, rules, network_down=network_down)
+    return [r.event for r in recorded if r.event]
