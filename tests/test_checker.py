@@ -13,9 +13,11 @@ import trustme
 
 from linkfresh.collector.check.checker import check_urls
 from linkfresh.collector.check.netdown import mark_unverifiable, network_down
+from linkfresh.collector.check.stalls import UnreachableHosts
 from linkfresh.collector.types import CheckResult, LinkState, Validators
 from linkfresh.collector.web import client as http
 from linkfresh.collector.web.client import build_client
+from linkfresh.collector.web.retry import Failure
 from linkfresh.config.settings import CheckSettings
 from tests.servers import (
     LocalServer,
@@ -279,6 +281,33 @@ def test_refused_port_is_broken_after_one_retry() -> None:
     result = one(f"http://127.0.0.1:{closed_port()}/")
     assert (result.state, result.error_class, result.requests) == (
         LinkState.BROKEN, "refused", 0)
+
+
+def test_a_host_refusing_twice_is_not_paused_for_again() -> None:
+    """The first link of a closed host is tried, paused for and tried again; once that
+    retry is refused too, the host's other links are asked once, without the pause."""
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    port = closed_port("127.0.1.20")
+    urls = [f"http://127.0.1.20:{port}/page{n}" for n in range(6)]
+    settings = FAST.model_copy(update={"per_host": 1, "dns_retry_pause": 2.0})
+    results = check(urls, settings, sleep=sleep)
+    assert [(r.state, r.error_class) for r in results] == [(LinkState.BROKEN, "refused")] * 6
+    assert pauses == [2.0]
+
+
+def test_unreachable_hosts_are_those_refused_on_a_retry() -> None:
+    hosts = UnreachableHosts()
+    hosts.saw("a:80", Failure.REFUSED, attempt=0)  # once: may be a flake, the pause decides
+    assert not hosts.known_down("a:80", Failure.REFUSED)
+    hosts.saw("a:80", Failure.REFUSED, attempt=1)
+    hosts.saw("b:80", Failure.RESET, attempt=1)  # an answer cut short: not "nothing there"
+    assert hosts.known_down("a:80", Failure.REFUSED) and hosts.known_down("a:80", Failure.NO_HOST)
+    assert not hosts.known_down("a:80", Failure.RESET) and not hosts.known_down("a:80", None)
+    assert not hosts.known_down("b:80", Failure.REFUSED)
 
 
 def test_unknown_host_is_broken(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ from linkfresh.collector.check.fetch import URL_ERRORS, Answer, fetch, host_key,
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import host_queues, worker_starts
 from linkfresh.collector.check.parking import is_suspect
-from linkfresh.collector.check.stalls import StalledHosts
+from linkfresh.collector.check.stalls import StalledHosts, UnreachableHosts
 from linkfresh.collector.check.verdict import judge, needs_probe
 from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from linkfresh.collector.web.client import fetchable
@@ -80,6 +80,7 @@ class Checker:
         self._probes: dict[str, asyncio.Task[Answer]] = {}
         self.stalled = StalledHosts(settings.connect_timeout, settings.read_timeout,
                                     settings.stalled_host_timeout, settings.link_deadline)
+        self.unreachable = UnreachableHosts()
 
     def _use_head(self, url: str) -> bool:
         mode = self.settings.head_first
@@ -101,7 +102,11 @@ class Checker:
                                  body_deadline=settings.body_deadline,
                                  timeout=self.stalled.timeout_for(host_key(url)))
             requests += answer.requests
-            self.stalled.saw(host_key(answer.final_url), answer.failure)
+            host = host_key(answer.final_url)
+            self.stalled.saw(host, answer.failure)
+            self.unreachable.saw(host, answer.failure, attempt)
+            if self.unreachable.known_down(host, answer.failure):
+                return answer, None, requests  # the pause would only bring the same answer
             if answer.status in settings.accept:  # accepted (`--accept 429`): an answer, done
                 return answer, None, requests
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self.now())

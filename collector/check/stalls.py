@@ -1,12 +1,14 @@
-"""Hosts that stalled in this run: once a host has let a request time out, its retries and
-later requests wait `stalled_host_timeout` instead of the full timeouts.
+"""Hosts that failed in this run, so that their other links cost less: once a host has let a
+request time out, its retries and later requests wait `stalled_host_timeout` instead of the
+full timeouts; once it has refused (or not resolved) twice, a pause apart, its other links
+get one attempt and no pause.
 """
 
 from __future__ import annotations
 
 import httpx
 
-from linkfresh.collector.web.retry import TIMEOUTS, Failure
+from linkfresh.collector.web.retry import TIMEOUTS, UNREACHABLE, Failure
 
 
 class StalledHosts:
@@ -35,3 +37,25 @@ class StalledHosts:
 
     def __contains__(self, host: object) -> bool:
         return host in self._hosts
+
+
+class UnreachableHosts:
+    """Which hosts were found unreachable in this run: refused or not found by DNS on a
+    first attempt and again after the pause (`dns_retry_pause`).
+
+    Such a host is down for now (a stopped server, a dead domain, no network at all): its
+    other links are asked once and not paused for, instead of each waiting the pause for
+    the same answer. A host that comes back later in the run still answers that one try.
+    """
+
+    def __init__(self) -> None:
+        self._hosts: set[str] = set()
+
+    def saw(self, host: str, failure: Failure | None, attempt: int) -> None:
+        """Remember `host` when a retry (`attempt` >= 1) failed to reach it again."""
+        if failure in UNREACHABLE and attempt >= 1:
+            self._hosts.add(host)
+
+    def known_down(self, host: str, failure: Failure | None) -> bool:
+        """Whether this failure only repeats what the run already knows about `host`."""
+        return failure in UNREACHABLE and host in self._hosts

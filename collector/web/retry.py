@@ -30,6 +30,9 @@ class Failure(StrEnum):
 NETWORK_FAILURES = frozenset({Failure.CONNECT_TIMEOUT, Failure.REFUSED, Failure.NO_HOST})
 
 
+# Failures that say "nothing there": retried once after a pause, never more.
+UNREACHABLE = frozenset({Failure.REFUSED, Failure.NO_HOST})
+
 # Failures that cost a whole timeout each time they happen.
 TIMEOUTS = frozenset({Failure.CONNECT_TIMEOUT, Failure.TIMEOUT})
 
@@ -81,7 +84,7 @@ def retry_plan(
     `retry_after` is the server's Retry-After in seconds (already parsed); the caller
     compares it with the cap, since past the cap the link is unverified, not retried.
     """
-    if failure in (Failure.NO_HOST, Failure.REFUSED):
+    if failure in UNREACHABLE:
         return RetryPlan(Retry.ONCE, dns_pause) if attempt == 0 else RetryPlan(Retry.NO)
     if attempt >= retries or (
         (failure is Failure.CONNECT_TIMEOUT and attempt >= 1)
