@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from linkfresh.collector.types import CheckResult, Link, LinkState
+from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState
 from linkfresh.reports.check_model import CheckReport, LinkReport
 from linkfresh.reports.escape import clean_text, escape_text, md_code, md_url
 from linkfresh.reports.wording import plural
@@ -51,10 +51,16 @@ def failing_states(fail_on: Iterable[str]) -> frozenset[LinkState]:
 def fails(report: CheckReport, fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> bool:
     """True when a link is in a state `fail_on` makes fatal (exit 1).
 
-    A run with the network down fails nothing here: the command exits 3 instead.
+    With the network down only links checked on disk (relative paths, #anchors) count: no
+    web link was verified, and when nothing local fails the command exits 3 instead.
     """
     fatal = failing_states(fail_on)
-    return not report.network_down and any(item.result.state in fatal for item in report.items)
+    return any(item.result.state in fatal and (not report.network_down or _local(item))
+               for item in report.items)
+
+
+def _local(item: LinkReport) -> bool:
+    return all(link.kind in (LinkKind.RELATIVE, LinkKind.ANCHOR) for link in item.links)
 
 
 def problems(report: CheckReport) -> list[LinkReport]:
@@ -86,11 +92,12 @@ def render_check_markdown(report: CheckReport, fail_on: Iterable[str] = DEFAULT_
     """A PR comment: verdict heading, counts, and a table of the links that need a look."""
     fatal = failing_states(fail_on)
     failed = fails(report, fail_on)
-    verdict = ("could not verify" if report.network_down else "failed" if failed else "passed")
+    verdict = ("failed" if failed else "could not verify" if report.network_down else "passed")
     guides = ", ".join(md_code(guide) for guide in report.guides)
     lines = [f"### linkfresh check {verdict}", "", f"{summary(report)} in {guides or 'no guide'}."]
     if report.network_down:
-        lines += ["", "> **Network unreachable**: no host answered, so no link is marked broken."]
+        lines += ["", "> **Network unreachable**: no host answered, so no web link is marked "
+                  "broken."]
     listed = problems(report)
     if listed:
         lines += ["", "| State | Link | Where | What happened |", "|---|---|---|---|"]

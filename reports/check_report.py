@@ -71,7 +71,7 @@ def render_check_text(report: CheckReport, color: bool = False, *, brief: bool =
                       highlight=False, emoji=False)
     if report.network_down:
         console.print(f"[bold red]{UNREACHABLE_MESSAGE}[/]: no host could be reached, "
-                      "so no link is marked broken.")
+                      "so no web link is marked broken.")
     for state in STATE_ORDER:
         if state in (LinkState.OK, LinkState.SKIPPED):
             continue

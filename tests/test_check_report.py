@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from linkfresh.collector.check.netdown import network_down
 from linkfresh.collector.types import CheckResult, Hop, Link, LinkKind, LinkState
 from linkfresh.commands.check import FailOn, exit_code
+from linkfresh.reports.check_formats import render_check_markdown
 from linkfresh.reports.check_report import render_check_json, render_check_text
 from linkfresh.stages.check import build_report
 from tests.schemas import valid_document
@@ -64,6 +66,22 @@ def test_exit_codes() -> None:
                         T0, T0)
     assert down.network_down and exit_code(down, [FailOn.BROKEN]) == 3
     assert {item.result.state for item in down.items} == {LinkState.UNVERIFIED}
+
+
+def test_a_dead_local_link_is_exit_1_even_with_the_network_down() -> None:
+    """A relative link checked on disk is certain without the network: exit 1, not 3."""
+    web = link("https://a.io/x", 3)
+    local = replace(link("missing.md", 4), kind=LinkKind.RELATIVE)
+    results = [result("https://a.io/x", LinkState.BROKEN, "refused"),
+               result("missing.md", LinkState.BROKEN, None)]
+    down = build_report(["g.md"], [web, local], results, T0, T0)
+    assert down.network_down and exit_code(down, [FailOn.BROKEN]) == 1
+    states = {item.result.url: item.result.state for item in down.items}
+    assert states == {"https://a.io/x": LinkState.UNVERIFIED, "missing.md": LinkState.BROKEN}
+    assert render_check_markdown(down).startswith("### linkfresh check failed")
+    fine = build_report(["g.md"], [web, local], [results[0], result("missing.md", LinkState.OK)],
+                        T0, T0)
+    assert fine.network_down and exit_code(fine, [FailOn.BROKEN]) == 3
 
 
 def test_network_down_rules() -> None:

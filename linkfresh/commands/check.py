@@ -60,10 +60,11 @@ class FailOn(StrEnum):
 
 
 def exit_code(report: CheckReport, fail_on: Collection[FailOn | str]) -> ExitCode:
-    """3 when the network was down (whatever else), 1 when anything fails, else 0."""
-    if report.network_down:
-        return ExitCode.UNVERIFIABLE
-    return ExitCode.DEAD_LINKS if fails(report, fail_on) else ExitCode.OK
+    """1 when anything fails (with the network down, a local link checked on disk), else 3
+    when the network was down, else 0."""
+    if fails(report, fail_on):
+        return ExitCode.DEAD_LINKS
+    return ExitCode.UNVERIFIABLE if report.network_down else ExitCode.OK
 
 
 def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Collection[str],
@@ -161,6 +162,8 @@ def check(
     code = exit_code(report, kinds)
     if code is ExitCode.UNVERIFIABLE:
         raise Fail(UNREACHABLE, ExitCode.UNVERIFIABLE)
+    if report.network_down:  # dead local links: exit 1, but say why the web ones are unchecked
+        warn(UNREACHABLE, app)
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
 
