@@ -30,12 +30,13 @@ def page_references(db: Db, urls: Iterable[str]) -> dict[str, StoredPage]:
     """The stored reference (and current drift) per URL; URLs without one are absent."""
     wanted = sorted(set(urls))
     found: dict[str, StoredPage] = {}
+    # Only the columns judged: the dates would each be parsed back from text, for nothing.
+    columns = (R.c.url, P.c.title, P.c.heading, P.c.text_length, P.c.wall, P.c.drift)
     with reading(db) as conn:
         for start in range(0, len(wanted), 500):
-            rows = conn.execute(select(R.c.url, P).join(P, P.c.resource_id == R.c.id)
+            rows = conn.execute(select(*columns).join(P, P.c.resource_id == R.c.id)
                                 .where(R.c.url.in_(wanted[start:start + 500])))
-            found.update({row.url: StoredPage(row.title, row.heading, row.text_length, row.wall,
-                                              row.drift) for row in rows})
+            found.update({url: StoredPage(*page) for url, *page in rows})
     return found
 
 

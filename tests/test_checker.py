@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ import trustme
 
 from linkfresh.collector.check.checker import check_urls
 from linkfresh.collector.check.netdown import mark_unverifiable, network_down
+from linkfresh.collector.check.order import slow_share
 from linkfresh.collector.check.stalls import UnreachableHosts
 from linkfresh.collector.types import CheckResult, LinkState, Validators
 from linkfresh.collector.web import client as http
@@ -297,6 +300,33 @@ def test_a_host_refusing_twice_is_not_paused_for_again() -> None:
     results = check(urls, settings, sleep=sleep)
     assert [(r.state, r.error_class) for r in results] == [(LinkState.BROKEN, "refused")] * 6
     assert pauses == [2.0]
+
+
+def test_known_slow_pages_hold_at_most_their_share_of_the_connections(
+    new_server: NewServer,
+) -> None:
+    """Slow last time, started first, but never on more connections than their share (half
+    here): the quick pages are not left waiting behind them."""
+    server = new_server()
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def slow_page(_: Request) -> Reply:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return html_page("Slow")
+
+    slow = [server.route(f"/share/slow{n}", slow_page) for n in range(6)]
+    quick = [server.route(f"/share/quick{n}", html_page("Quick")) for n in range(30)]
+    expected = {**dict.fromkeys(slow, 1.0), **dict.fromkeys(quick, 0.5)}  # 6 s of 21 s
+    settings = FAST.model_copy(update={"concurrency": 8, "per_host": 8})
+    assert slow_share(expected, expected, 8) == 4  # 3 by the work, raised to half
+    results = check([*quick, *slow], settings, expected_seconds=expected)
+    assert {r.state for r in results} == {LinkState.OK}
+    assert peak[0] == 4
 
 
 def test_unreachable_hosts_are_those_refused_on_a_retry() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from linkfresh.collector.check.order import host_queues, worker_starts
+from collections import deque
+
+from linkfresh.collector.check.order import host_queues, slow_share, take_next, worker_starts
 
 
 def test_without_history_the_guide_order_stands() -> None:
@@ -24,3 +26,27 @@ def test_workers_start_one_per_host_per_round_up_to_the_limit() -> None:
     starts = list(worker_starts({"a": 5, "b": 1, "c": 2}, per_host=3))
     assert starts == ["a", "b", "c", "a", "c", "a"]
     assert list(worker_starts({"a": 5}, per_host=0)) == []
+
+
+def test_slow_urls_get_their_share_of_the_connections_and_at_least_half() -> None:
+    quick = {f"q{n}": 0.1 for n in range(100)}  # 10 s of quick work
+    assert slow_share(quick, quick, 64) == 64  # nothing slow: no limit
+    few_slow = {**quick, "s1": 2.0, "s2": 2.0}  # 4 of 14 s: 19 connections, raised to 32
+    assert slow_share(few_slow, few_slow, 64) == 32
+    mostly_slow = {**quick, **{f"s{n}": 10.0 for n in range(10)}}  # 100 of 110 s
+    assert slow_share(mostly_slow, mostly_slow, 64) == 59
+    assert slow_share(mostly_slow, mostly_slow, 1) == 1
+    assert slow_share({"s": 5.0}, ["s", "unknown"], 8) == 8  # unknown URLs count as no work
+
+
+def test_a_worker_passes_over_slow_urls_while_they_hold_their_share() -> None:
+    def is_slow(url: str) -> bool:
+        return url.startswith("s")
+
+    queue = deque(["s1", "s2", "q1", "q2"])
+    assert take_next(queue, is_slow, slow_full=False) == "s1"  # room: the slowest first
+    assert take_next(queue, is_slow, slow_full=True) == "q1"  # full: the first quick one
+    assert list(queue) == ["s2", "q2"]
+    assert take_next(queue, is_slow, slow_full=True) == "q2"
+    assert take_next(queue, is_slow, slow_full=True) == "s2"  # only slow left: start it
+    assert not queue

@@ -21,7 +21,13 @@ import httpx
 from linkfresh.collector.check.drift import wall_sign
 from linkfresh.collector.check.fetch import URL_ERRORS, Answer, fetch, host_key, invalid_url
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
-from linkfresh.collector.check.order import host_queues, worker_starts
+from linkfresh.collector.check.order import (
+    SLOW_SECONDS,
+    host_queues,
+    slow_share,
+    take_next,
+    worker_starts,
+)
 from linkfresh.collector.check.parking import is_suspect
 from linkfresh.collector.check.stalls import StalledHosts, UnreachableHosts
 from linkfresh.collector.check.verdict import judge, needs_probe
@@ -264,28 +270,42 @@ async def check_urls(
     by_host: dict[str, list[str]] = {}
     for request_url in groups:
         by_host.setdefault(host_key(request_url), []).append(request_url)
-    queues = host_queues(by_host, _by_request_url(expected_seconds or {}))
+    expected = _by_request_url(expected_seconds or {})
+    queues = host_queues(by_host, expected)
     run_end = clock() + settings.run_deadline
+    slow_cap, slow_running = slow_share(expected, groups, settings.concurrency), 0
+
+    def is_slow(url: str) -> bool:
+        return expected.get(url, 0.0) >= SLOW_SECONDS
 
     async def worker(queue: deque[str]) -> None:
+        nonlocal slow_running
         while queue:
-            request_url = queue.popleft()
-            remaining = run_end - clock()
-            if remaining <= 0:
-                for fragment in sorted(groups[request_url]):
-                    url = f"{request_url}#{fragment}" if fragment else request_url
-                    record(CheckResult(url, LinkState.UNVERIFIED, now(), error_class="deadline",
-                                       detail="not checked: the run deadline was reached"))
-                continue
-            known = (validators or {}).get(request_url)
-            deadline = min(settings.link_deadline, remaining)
+            request_url = take_next(queue, is_slow, slow_running >= slow_cap)
+            slow = is_slow(request_url)
+            slow_running += slow
             try:
-                results = await checker.check_request(request_url, groups[request_url], known,
-                                                      deadline)
-            except Exception as error:  # one link's failure is its verdict, not the run's
-                results = failed(request_url, groups[request_url], error, now())
-            for result in results:
-                record(result)
+                await check_one(request_url)
+            finally:
+                slow_running -= slow
+
+    async def check_one(request_url: str) -> None:
+        remaining = run_end - clock()
+        if remaining <= 0:
+            for fragment in sorted(groups[request_url]):
+                url = f"{request_url}#{fragment}" if fragment else request_url
+                record(CheckResult(url, LinkState.UNVERIFIED, now(), error_class="deadline",
+                                   detail="not checked: the run deadline was reached"))
+            return
+        known = (validators or {}).get(request_url)
+        deadline = min(settings.link_deadline, remaining)
+        try:
+            results = await checker.check_request(request_url, groups[request_url], known,
+                                                  deadline)
+        except Exception as error:  # one link's failure is its verdict, not the run's
+            results = failed(request_url, groups[request_url], error, now())
+        for result in results:
+            record(result)
 
     lengths = {host: len(queue) for host, queue in queues.items()}
     async with asyncio.TaskGroup() as tasks:
