@@ -19,6 +19,7 @@ import multiprocessing.connection
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -35,6 +36,7 @@ from linkfresh.storage.state import StateRules
 
 _engine: Engine | None = None  # the child's own engine, opened once
 _writing = threading.Lock()  # held while a batch is written
+_failed = False  # a batch failed: the child writes no more
 # Smaller than `ResultWriter`'s batches: a commit no longer holds up the event loop, and the
 # last batch, which the parent waits for, is written sooner (0.28 s at 5,000 results).
 PROCESS_BATCH_SIZE = 250
@@ -54,29 +56,42 @@ class ProcessWriter(ResultWriter):
 
     def __init__(self, engine: Engine, run_id: int | None, rules: StateRules, *,
                  batch_size: int = PROCESS_BATCH_SIZE, network_down: bool = False,
-                 max_age: float = DEFAULT_MAX_AGE, clock: Callable[[], float] | None = None
+                 max_age: float = DEFAULT_MAX_AGE, clock: Callable[[], float] = time.monotonic
                  ) -> None:
-        extra = {"clock": clock} if clock is not None else {}
         super().__init__(engine, run_id, rules, batch_size=batch_size,
-                         network_down=network_down, max_age=max_age, **extra)
+                         network_down=network_down, max_age=max_age, clock=clock)
         url = engine.url.render_as_string(hide_password=False)
         # spawn, not fork: the parent has threads (the event loop's resolver, the pool's).
         self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_open_in_child, initargs=(url,))
         # Start the child now: its imports overlap with the first fetches, not a flush.
         self.writes: list[Future[list[str]]] = [self.pool.submit(_ready)]
+        self.failed = False
 
     def _write(self, batch: list[CheckResult]) -> None:
+        self._take_written(wait=False)  # a failed batch stops the check here, as in-process
         if batch:
             self.writes.append(self.pool.submit(
                 _record_in_child, self.run_id, batch, self.rules, self.network_down))
+
+    def _take_written(self, *, wait: bool) -> None:
+        """Take in the events of the batches written so far (of all of them when `wait`);
+        the error a batch met is raised here. The child writes in order, so do they end."""
+        while self.writes and (wait or self.writes[0].done()):
+            write = self.writes.pop(0)
+            if self.failed and write.exception() is not None:
+                continue  # refused behind the failed batch, whose error was raised already
+            try:
+                self.events.update(write.result())
+            except BaseException:
+                self.failed = True
+                raise
 
     def close(self) -> None:
         """Hand over what is pending, wait for every batch, and stop the child."""
         try:
             self.flush()
-            for write in self.writes:
-                self.events.update(write.result())
+            self._take_written(wait=True)
         finally:
             self.writes = []
             self.pool.shutdown(wait=True, cancel_futures=True)
@@ -109,8 +124,19 @@ def _ready() -> list[str]:
 
 def _record_in_child(run_id: int | None, batch: list[CheckResult], rules: StateRules,
                      network_down: bool) -> list[str]:
-    """Write one batch; the events it caused (all the parent keeps of `Recorded`)."""
+    """Write one batch; the events it caused (all the parent keeps of `Recorded`).
+
+    After a batch failed, later ones (already queued) are refused: written past a gap, a
+    link's state would advance out of order.
+    """
+    global _failed
     assert _engine is not None, "the initializer opens the engine"
+    if _failed:
+        raise RuntimeError("not written: an earlier batch of results failed")
     with _writing:
-        recorded = record_batch(_engine, run_id, batch, rules, network_down=network_down)
+        try:
+            recorded = record_batch(_engine, run_id, batch, rules, network_down=network_down)
+        except BaseException:
+            _failed = True
+            raise
     return [r.event for r in recorded if r.event]

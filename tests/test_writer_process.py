@@ -26,7 +26,7 @@ from linkfresh.storage.writer_process import ProcessWriter, can_write_apart
 from tests.storage_helpers import T0, database, hours, intact, result
 
 REPO = Path(__file__).resolve().parent.parent
-A, B = "https://a.example/x", "https://b.example/y"
+A, B, C = "https://a.example/x", "https://b.example/y", "https://c.example/z"
 # Two failures six hours apart confirm a link broken; a good check after that fixes it.
 HISTORY = [result(A, LinkState.BROKEN, T0), result(B, LinkState.OK, T0),
            result(A, LinkState.BROKEN, T0 + hours(7)), result(B, LinkState.BROKEN, T0 + hours(7)),
@@ -70,6 +70,22 @@ def test_an_error_in_the_child_reaches_the_parent(db_url: str) -> None:
     with pytest.raises(IntegrityError):
         writer.close()
     with engine.connect() as conn:  # the failed batch was rolled back whole
+        assert conn.execute(select(func.count()).select_from(ResultRow)).scalar_one() == 0
+
+
+def test_nothing_is_written_after_a_failed_batch(db_url: str) -> None:
+    """A batch that fails stops the writing: the batches queued behind it are refused (a
+    link's state must not advance past a gap), and the error reaches the parent."""
+    engine = database(db_url)
+    writer = ProcessWriter(engine, start_run(engine, "check", T0), StateRules(), batch_size=1)
+    undated = CheckResult(A, LinkState.OK, None)  # type: ignore[arg-type]  # NOT NULL fails
+    writer.add(undated)
+    assert writer.writes[-1].exception(timeout=60) is not None  # the child has failed it
+    with pytest.raises(IntegrityError):  # raised when the next batch is handed over
+        writer.add(result(B, LinkState.OK, T0))
+    writer.add(result(C, LinkState.OK, T0))  # as a check winding down might still do
+    writer.close()  # C was refused; that raises nothing more
+    with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ResultRow)).scalar_one() == 0
 
 
