@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections import deque
 
-from linkfresh.collector.check.order import host_queues, slow_share, take_next, worker_starts
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkfresh.collector.check.order import (
+    SLOW_SECONDS,
+    host_queues,
+    slow_share,
+    take_next,
+    worker_starts,
+)
 
 
 def test_without_history_the_guide_order_stands() -> None:
@@ -50,3 +59,29 @@ def test_a_worker_passes_over_slow_urls_while_they_hold_their_share() -> None:
     assert take_next(queue, is_slow, slow_full=True) == "q2"
     assert take_next(queue, is_slow, slow_full=True) == "s2"  # only slow left: start it
     assert not queue
+
+
+@given(st.dictionaries(st.text(max_size=3), st.floats(0, 100), max_size=30),
+       st.integers(1, 128))
+def test_the_slow_share_is_never_more_than_the_connections(
+    expected: dict[str, float], concurrency: int
+) -> None:
+    share = slow_share(expected, expected, concurrency)
+    assert 1 <= share <= concurrency
+    if any(seconds >= SLOW_SECONDS for seconds in expected.values()):
+        assert share >= concurrency // 2
+
+
+@given(st.lists(st.tuples(st.text(max_size=3), st.booleans()), min_size=1, max_size=20,
+                unique_by=lambda item: item[0]),
+       st.booleans())
+def test_take_next_takes_exactly_one_url_of_the_queue(
+    items: list[tuple[str, bool]], slow_full: bool
+) -> None:
+    slow = {url for url, is_slow in items if is_slow}
+    queue = deque(url for url, _ in items)
+    taken = take_next(queue, slow.__contains__, slow_full)
+    assert sorted([taken, *queue]) == sorted(url for url, _ in items)
+    quick_left = [url for url, _ in items if url not in slow]
+    if slow_full and quick_left:
+        assert taken == quick_left[0]  # never a slow one while a quick one waits
