@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import sys
 import tempfile
 import traceback
 from datetime import UTC, datetime
@@ -31,7 +32,11 @@ def storage_failure(error: BaseException, database: str = "the database") -> Fai
 
     `database` names the database in the message (its URL, when the caller knows it).
     """
+    # Only a run that started a writer process can have lost it (no import on this path).
+    writer = sys.modules.get("linkfresh.storage.writer_process")
     for cause in _causes(error):
+        if writer is not None and isinstance(cause, writer.WriterDied):
+            return Fail(f"{database}: {cause}", ExitCode.STORAGE)
         if isinstance(cause, OSError) and cause.errno in DISK_ERRNOS:
             where = f"cannot write {cause.filename}" if cause.filename else "cannot write"
             return Fail(f"{where}: {cause.strerror or cause}", ExitCode.STORAGE)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from sqlalchemy import Engine
 
@@ -40,6 +41,15 @@ _failed = False  # a batch failed: the child writes no more
 # Smaller than `ResultWriter`'s batches: a commit no longer holds up the event loop, and the
 # last batch, which the parent waits for, is written sooner (0.28 s at 5,000 results).
 PROCESS_BATCH_SIZE = 250
+
+
+class WriterDied(RuntimeError):
+    """The child writing the results ended before they were written (killed, out of memory)."""
+
+    def __init__(self) -> None:
+        super().__init__("the process writing results to the database ended unexpectedly "
+                         "(killed, or out of memory?); the results it had not written yet "
+                         "are not recorded")
 
 
 def can_write_apart(engine: Engine) -> bool:
@@ -71,8 +81,12 @@ class ProcessWriter(ResultWriter):
     def _write(self, batch: list[CheckResult]) -> None:
         self._take_written(wait=False)  # a failed batch stops the check here, as in-process
         if batch:
-            self.writes.append(self.pool.submit(
-                _record_in_child, self.run_id, batch, self.rules, self.network_down))
+            try:
+                self.writes.append(self.pool.submit(
+                    _record_in_child, self.run_id, batch, self.rules, self.network_down))
+            except BrokenProcessPool as error:
+                self.failed = True
+                raise WriterDied() from error
 
     def _take_written(self, *, wait: bool) -> None:
         """Take in the events of the batches written so far (of all of them when `wait`);
@@ -83,6 +97,9 @@ class ProcessWriter(ResultWriter):
                 continue  # refused behind the failed batch, whose error was raised already
             try:
                 self.events.update(write.result())
+            except BrokenProcessPool as error:
+                self.failed = True
+                raise WriterDied() from error
             except BaseException:
                 self.failed = True
                 raise

@@ -16,13 +16,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.exitcodes import ExitCode
+from linkfresh.failures import storage_failure
 from linkfresh.stages.recording import OFFLOAD_FROM, open_writer
 from linkfresh.storage.engine import open_engine
 from linkfresh.storage.models import Resource, ResultRow
 from linkfresh.storage.runs import ResultWriter, start_run
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history
-from linkfresh.storage.writer_process import ProcessWriter, can_write_apart
+from linkfresh.storage.writer_process import ProcessWriter, WriterDied, can_write_apart
 from tests.storage_helpers import T0, database, hours, intact, result
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,6 +89,23 @@ def test_nothing_is_written_after_a_failed_batch(db_url: str) -> None:
     writer.close()  # C was refused; that raises nothing more
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ResultRow)).scalar_one() == 0
+
+
+def test_a_killed_writer_is_a_storage_failure_not_a_crash(db_url: str) -> None:
+    """The child killed on its own (the OOM killer, say): the next hand-over says so, and
+    the command exits 6 with that sentence, not 7 with a traceback file."""
+    engine = database(db_url)
+    writer = ProcessWriter(engine, start_run(engine, "check", T0), StateRules(), batch_size=1)
+    child = writer.pool.submit(os.getpid).result(timeout=60)
+    busy = writer.pool.submit(time.sleep, 60)  # ends (broken) once the pool sees the death
+    os.kill(child, signal.SIGKILL)
+    assert busy.exception(timeout=60) is not None
+    with pytest.raises(WriterDied) as died:
+        writer.add(result(A, LinkState.OK, T0))
+    writer.close()  # nothing more is raised
+    failure = storage_failure(died.value, "the database")
+    assert failure is not None and failure.code == ExitCode.STORAGE
+    assert "ended unexpectedly" in str(failure)
 
 
 def test_ctrl_c_reaches_the_parent_only(db_url: str) -> None:
