@@ -30,9 +30,16 @@ def open_writer(engine: Engine, run_id: int, rules: StateRules, due: int, *,
                 offload_from: int = OFFLOAD_FROM) -> ResultWriter:
     """The writer for a check of `due` links: a `ProcessWriter` for a big check on a machine
     with a core to spare and a database another process can open, else a `ResultWriter`."""
-    if due >= offload_from and (os.cpu_count() or 1) > 1 and can_write_apart(engine):
+    if due >= offload_from and usable_cores() > 1 and can_write_apart(engine):
         return ProcessWriter(engine, run_id, rules)
     return ResultWriter(engine, run_id, rules)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class GatedRecorder:
