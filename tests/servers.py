@@ -11,6 +11,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,25 @@ class Request:
 
 
 Handler = Reply | Callable[[Request], Reply]
+
+
+class HeldOpen:
+    """A handler that holds each request `seconds` before `reply`, and keeps the most it
+    held at once (`peak`): what a client's concurrency looks like from the server."""
+
+    def __init__(self, reply: Reply, seconds: float) -> None:
+        self.reply, self.seconds = reply, seconds
+        self.peak = self._live = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, _: Request) -> Reply:
+        with self._lock:
+            self._live += 1
+            self.peak = max(self.peak, self._live)
+        time.sleep(self.seconds)
+        with self._lock:
+            self._live -= 1
+        return self.reply
 
 
 def in_turn(*replies: Reply) -> Callable[[Request], Reply]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +21,7 @@ from linkfresh.collector.web.client import build_client
 from linkfresh.collector.web.retry import Failure
 from linkfresh.config.settings import CheckSettings
 from tests.servers import (
+    HeldOpen,
     LocalServer,
     Reply,
     Request,
@@ -308,17 +307,7 @@ def test_known_slow_pages_hold_at_most_their_share_of_the_connections(
     """Slow last time, started first, but never on more connections than their share (half
     here): the quick pages are not left waiting behind them."""
     server = new_server()
-    lock, running, peak = threading.Lock(), [0], [0]
-
-    def slow_page(_: Request) -> Reply:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.2)
-        with lock:
-            running[0] -= 1
-        return html_page("Slow")
-
+    slow_page = HeldOpen(html_page("Slow"), 0.2)
     slow = [server.route(f"/share/slow{n}", slow_page) for n in range(6)]
     quick = [server.route(f"/share/quick{n}", html_page("Quick")) for n in range(30)]
     expected = {**dict.fromkeys(slow, 1.0), **dict.fromkeys(quick, 0.5)}  # 6 s of 21 s
@@ -326,7 +315,7 @@ def test_known_slow_pages_hold_at_most_their_share_of_the_connections(
     assert slow_share(expected, expected, 8) == 4  # 3 by the work, raised to half
     results = check([*quick, *slow], settings, expected_seconds=expected)
     assert {r.state for r in results} == {LinkState.OK}
-    assert peak[0] == 4
+    assert slow_page.peak == 4
 
 
 def test_unreachable_hosts_are_those_refused_on_a_retry() -> None:
@@ -388,25 +377,11 @@ def test_skipped_urls_are_never_fetched(new_server: NewServer) -> None:
 
 def test_per_host_concurrency_is_respected(new_server: NewServer) -> None:
     server = new_server()
-    import threading
-
-    lock, live, peak = threading.Lock(), [0], [0]
-
-    def slow(_: Request) -> Reply:
-        with lock:
-            live[0] += 1
-            peak[0] = max(peak[0], live[0])
-        import time
-
-        time.sleep(0.05)
-        with lock:
-            live[0] -= 1
-        return html_page("slow")
-
+    slow = HeldOpen(html_page("slow"), 0.05)
     urls = [server.route(f"/p{i}", slow) for i in range(12)]
     settings = FAST.model_copy(update={"per_host": 2})
     assert {r.state for r in check(urls, settings)} == {LinkState.OK}
-    assert peak[0] <= 2
+    assert slow.peak <= 2
 
 
 def test_slowest_url_last_time_is_requested_first(new_server: NewServer) -> None:
