@@ -8,10 +8,10 @@ database and period always give the same digest. Only links still in a guide are
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -44,6 +44,7 @@ from linkfresh.storage.values import (
 
 R, OCC, G, C = (Resource.__table__, Occurrence.__table__, GuideRow.__table__,
               ResultRow.__table__)
+Item = TypeVar("Item")
 
 
 def places(conn: Connection, resource_ids: Iterable[int]) -> dict[int, tuple[Link, ...]]:
@@ -180,33 +181,34 @@ def changed(db: Db) -> list[LinkChange]:
 
 def new_papers(db: Db, start: datetime, end: datetime) -> dict[str, list[Paper]]:
     """Papers that joined each topic in the period, newest published first."""
-    P, PT, T = PaperRow.__table__, PaperTopic.__table__, TopicRow.__table__
-    with reading(db) as conn:
-        rows = conn.execute(
-            select(P, T.c.name.label("topic")).join(PT, PT.c.paper_id == P.c.id)
-            .join(T, T.c.id == PT.c.topic_id)
-            .where(PT.c.added_at >= start, PT.c.added_at < end)
-            .order_by(T.c.name, P.c.published.desc(), P.c.arxiv_id)).all()
-        topics = _topics_of(conn, PT, PT.c.paper_id, [row.id for row in rows])
-    news: dict[str, list[Paper]] = defaultdict(list)
-    for row in rows:
-        news[row.topic].append(paper_from(row, topics.get(row.id, ())))
-    return dict(news)
+    P, PT = PaperRow.__table__, PaperTopic.__table__
+    return _new_by_topic(db, start, end, P, PT, PT.c.paper_id,
+                         (P.c.published.desc(), P.c.arxiv_id), paper_from)
 
 
 def new_posts(db: Db, start: datetime, end: datetime) -> dict[str, list[Post]]:
     """Posts that joined each topic in the period, newest first (undated last)."""
-    P, PT, T = PostRow.__table__, PostTopic.__table__, TopicRow.__table__
+    P, PT = PostRow.__table__, PostTopic.__table__
+    return _new_by_topic(db, start, end, P, PT, PT.c.post_id,
+                         (P.c.published.is_(None), P.c.published.desc(), P.c.url), post_from)
+
+
+def _new_by_topic(db: Db, start: datetime, end: datetime, items: Any, link_table: Any,
+                  key: Any, order: tuple[Any, ...],
+                  build: Callable[[Any, tuple[str, ...]], Item]) -> dict[str, list[Item]]:
+    """The items (papers or posts) that joined each topic in the period, in `order` within
+    a topic, each built with every topic it is in."""
+    topic = TopicRow.__table__
     with reading(db) as conn:
         rows = conn.execute(
-            select(P, T.c.name.label("topic")).join(PT, PT.c.post_id == P.c.id)
-            .join(T, T.c.id == PT.c.topic_id)
-            .where(PT.c.added_at >= start, PT.c.added_at < end)
-            .order_by(T.c.name, P.c.published.is_(None), P.c.published.desc(), P.c.url)).all()
-        topics = _topics_of(conn, PT, PT.c.post_id, [row.id for row in rows])
-    news: dict[str, list[Post]] = defaultdict(list)
+            select(items, topic.c.name.label("topic")).join(link_table, key == items.c.id)
+            .join(topic, topic.c.id == link_table.c.topic_id)
+            .where(link_table.c.added_at >= start, link_table.c.added_at < end)
+            .order_by(topic.c.name, *order)).all()
+        topics = _topics_of(conn, link_table, key, [row.id for row in rows])
+    news: dict[str, list[Item]] = defaultdict(list)
     for row in rows:
-        news[row.topic].append(post_from(row, topics.get(row.id, ())))
+        news[row.topic].append(build(row, topics.get(row.id, ())))
     return dict(news)
 
 
