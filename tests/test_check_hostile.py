@@ -69,6 +69,7 @@ def test_a_stalled_page_is_asked_once_by_default(
     result = one(server.route(path, Reply(delay=30)), settings)
     assert (result.state, result.error_class) == (LinkState.TIMEOUT, "timeout")
     assert server.count(path) == asked
+    assert result.requests == asked  # a request that got no headers still counts
 
 
 def test_a_host_that_stalled_gets_the_shorter_timeout(new_server: NewServer) -> None:

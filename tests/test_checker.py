@@ -275,6 +275,7 @@ def test_connection_reset_is_retried_then_error(new_server: NewServer) -> None:
     result = one(server.route("/reset", Reply(reset=True)))
     assert (result.state, result.error_class) == (LinkState.ERROR, "reset")
     assert server.count("/reset") == FAST.retries + 1
+    assert result.requests == FAST.retries + 1  # each went out, though no headers came back
     healed = one(server.route("/reset-once", in_turn(Reply(reset=True), html_page("ok"))))
     assert healed.state is LinkState.OK
 

@@ -79,6 +79,12 @@ def classify_error(error: Exception) -> Failure:
     return Failure.PROTOCOL
 
 
+# Transport errors raised once the request is on its way (writing it, or waiting for the
+# answer): the request counts though no headers came. Connecting and pool waits send nothing.
+SENT_ERRORS = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
+               httpx.RemoteProtocolError)
+
+
 # What a URL httpx cannot build a request for raises: its own InvalidURL, ValueError from
 # the standard library's URL parsing, and UnicodeError (idna) for hosts IDNA rejects.
 URL_ERRORS = (httpx.InvalidURL, ValueError, UnicodeError)
@@ -124,12 +130,14 @@ async def fetch(
         if reason:
             return Answer(url, method, current, None, tuple(chain), failure=Failure.BLOCKED,
                           error=reason, requests=requests)
+        answered = False
         try:
             async with (
                 limits.slot(host_key(current)),
                 client.stream(method, current, headers=None if chain else first_headers,
                               **options) as reply,  # type: ignore[arg-type]
             ):
+                answered = True
                 requests += 1
                 location = reply.headers.get("location")
                 if reply.status_code in REDIRECT_STATUSES and location:
@@ -140,6 +148,8 @@ async def fetch(
                     return await _final(url, method, reply, tuple(chain), body_bytes, requests,
                                         anchors, body_deadline)
         except httpx.HTTPError as error:
+            if not answered and isinstance(error, SENT_ERRORS):
+                requests += 1  # it went out; no headers came back (a stall, a reset)
             failure = classify_error(error)
             what = "invalid URL" if failure is Failure.BAD_URL else type(error).__name__
             return Answer(url, method, current, None, tuple(chain), failure=failure,
