@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
-from linkfresh.collector.types import LinkState
+from linkfresh.collector.types import LinkKind, LinkState
 from linkfresh.storage.guide_links import due_urls, last_elapsed, sync_guide, validators
+from linkfresh.storage.history import check_history
 from linkfresh.storage.models import Occurrence, ResultRow
+from linkfresh.storage.references import page_references
 from linkfresh.storage.runs import ResultWriter, record_batch, start_run, thin
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.status import link_history
@@ -120,6 +123,33 @@ def test_last_elapsed_is_the_latest_checks_time(db_url: str) -> None:
     record_batch(engine, None, [result(A, LinkState.OK, T0 + hours(24), elapsed_ms=2500),
                                 result(B, LinkState.OK, T0 + hours(24), elapsed_ms=40)], RULES)
     assert last_elapsed(engine, [A, B, C]) == {A: 2.5, B: 0.04}
+
+
+def test_check_history_reads_in_one_query_what_the_four_reads_give(db_url: str) -> None:
+    """Due URLs, validators, last elapsed time and page references: the same answers as
+    `due_urls`, `validators`, `last_elapsed` and `page_references`, whatever is due."""
+    engine = database(db_url)
+    D, E, F = "https://d.example/", "https://e.example/off", "mailto:x@example.org"
+    off, mail = replace(link(E), disabled=True), replace(link(F), kind=LinkKind.MAILTO)
+    sync_guide(engine, guide(link(A), link(B), link(C), link(D), link(D, 9), off, mail), T0)
+    sync_guide(engine, guide(link(C), path="other.md"), T0)
+    record_batch(engine, None, [
+        result(A, LinkState.OK, T0, etag='"a1"', elapsed_ms=1200, title="A page", heading="A",
+               text_length=900),
+        result(B, LinkState.BROKEN, T0, elapsed_ms=30),
+        result(C, LinkState.OK, T0, last_modified="Mon, 02 Mar 2026 06:00:00 GMT"),
+        result(E, LinkState.OK, T0),
+    ], RULES)
+    for at, full, names in [(T0 + hours(1), False, None), (T0 + hours(1), True, None),
+                            (T0 + hours(30), False, None), (T0 + hours(1), True, ["other.md"]),
+                            (T0 + hours(1), False, ["none.md"])]:
+        due = due_urls(engine, at, RECHECK, full=full, guides=names)
+        history = check_history(engine, at, RECHECK, full=full, guides=names)
+        assert sorted(history.due) == due, (at, full, names)
+        assert history.validators == validators(engine, due)
+        assert history.expected_seconds == last_elapsed(engine, due)
+        assert history.references == page_references(engine, due)
+    assert check_history(engine, T0 + hours(1), RECHECK, full=True).references[A].title == "A page"
 
 
 def test_network_down_batches_store_nothing(db_url: str) -> None:

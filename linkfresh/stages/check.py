@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,17 +33,11 @@ from linkfresh.stages.check_stateless import (
     utcnow,
 )
 from linkfresh.stages.recording import OFFLOAD_FROM, GatedRecorder, open_writer
-from linkfresh.storage.guide_links import (
-    answered_hosts,
-    due_urls,
-    last_elapsed,
-    latest_results,
-    sync_guide,
-    validators,
-)
-from linkfresh.storage.references import page_references
+from linkfresh.storage.guide_links import answered_hosts, latest_results, sync_guide
+from linkfresh.storage.history import check_history
 from linkfresh.storage.runs import RunOutcome, mark_interrupted, recorded_run, thin
 from linkfresh.storage.state import StateRules
+from linkfresh.storage.values import StoredPage
 
 # The stateless pieces live in `stages.check_stateless` (no storage imports); re-exported here.
 __all__ = ["CheckStage", "Clock", "build_report", "check_once", "check_stage", "http_links",
@@ -88,8 +82,9 @@ def check_stage(
     for guide in parsed:
         sync_guide(engine, guide, now)
     names = [guide.path for guide in parsed]
-    due = set(due_urls(engine, now, timedelta(hours=settings.recheck_after_hours), full=full,
-                       guides=names))
+    history = check_history(engine, now, timedelta(hours=settings.recheck_after_hours),
+                            full=full, guides=names)
+    due = history.due
     to_check = [link for link in links
                 if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
     tried_hosts = {host_of(url) for url in due}
@@ -98,7 +93,7 @@ def check_stage(
                       offload_from=offload_from) as writer):
         recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
 
-        judged = drift_judge(engine, due, links)
+        judged = drift_judge(history.references, links)
 
         seen: dict[str, tuple[CheckResult, CheckResult]] = {}  # url: (as checked, judged)
 
@@ -118,8 +113,8 @@ def check_stage(
 
         try:
             results, stopped = asyncio.run(check_until_stopped(
-                to_check, client, app, validators(engine, due), on_result, stop, clock,
-                expected_seconds=last_elapsed(engine, due), tick=recorder.flush_stale,
+                to_check, client, app, history.validators, on_result, stop, clock,
+                expected_seconds=history.expected_seconds, tick=recorder.flush_stale,
                 local=local_checker(app, parsed, app.guide_paths(guides), clock)))
         except BaseException:
             # What the check confirmed before it failed is true evidence: keep it.
@@ -145,11 +140,10 @@ def check_stage(
     return CheckStage(report, run.id, len(results), len(reused), stopped)
 
 
-def drift_judge(engine: Engine, urls: Collection[str],
+def drift_judge(stored: Mapping[str, StoredPage],
                 links: Sequence[Link]) -> Callable[[CheckResult], CheckResult]:
-    """A function making a result `changed` when its page drifted from the stored reference
-    (pure once the references and the guide's link texts are loaded here)."""
-    stored = page_references(engine, urls)
+    """A function making a result `changed` when its page drifted from its stored reference
+    (pure: the references come with the check's history)."""
     texts: dict[str, list[str]] = defaultdict(list)
     for link in links:
         texts[link.url].append(link.text)

@@ -48,6 +48,7 @@ from linkfresh.storage.claims import (
 from linkfresh.storage.engine import exclusive
 from linkfresh.storage.guide_links import answered_hosts, last_elapsed, sync_guide, validators
 from linkfresh.storage.lock import LockHeld, run_lock
+from linkfresh.storage.references import page_references
 from linkfresh.storage.stage_clock import last_done
 from linkfresh.storage.state import StateRules
 
@@ -253,7 +254,7 @@ async def work(app: AppContext, engine: Engine, guides: Sequence[Guide], *,
                     yardstick |= answered
                     last_answer = time.monotonic()
                 # Drift is judged against the stored references, as a single check does.
-                judged = drift_judge(engine, [r.url for r in results], links)
+                judged = drift_judge(page_references(engine, [r.url for r in results]), links)
                 results = [judged(result) for result in results]
                 outcome.checked += record_claimed(engine, me, round_, results, rules)
                 outcome.batches += 1
