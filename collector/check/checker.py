@@ -20,6 +20,7 @@ import httpx
 
 from linkfresh.collector.check.drift import wall_sign
 from linkfresh.collector.check.fetch import URL_ERRORS, Answer, fetch, host_key, invalid_url
+from linkfresh.collector.check.heap import tuned_for_fetching
 from linkfresh.collector.check.host_limits import HostLimits, Sleep
 from linkfresh.collector.check.order import (
     SLOW_SECONDS,
@@ -308,9 +309,10 @@ async def check_urls(
             record(result)
 
     lengths = {host: len(queue) for host, queue in queues.items()}
-    async with asyncio.TaskGroup() as tasks:
-        for host in worker_starts(lengths, settings.per_host):
-            tasks.create_task(worker(queues[host]))
+    with tuned_for_fetching():
+        async with asyncio.TaskGroup() as tasks:
+            for host in worker_starts(lengths, settings.per_host):
+                tasks.create_task(worker(queues[host]))
     return [found[url] for url in ordered]
 
 
