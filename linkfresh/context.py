@@ -99,10 +99,14 @@ class AppContext:
                 if path == STDIN:
                     guides.append(read_guide_stream(sys.stdin.buffer, limit, STDIN_NAME))
                 else:
-                    guides.append(read_guide(path, limit, name=display_name(path)))
+                    guides.append(read_guide(path, limit, name=guide_name(path)))
             except GuideError as error:
                 raise Fail(str(error), ExitCode.USAGE) from None
         return guides
+
+    def guide_names(self, given: list[Path] | None = None) -> list[str]:
+        """The names the guides will have once read (`Guide.path`), without reading them."""
+        return [guide_name(path) for path in self.guide_paths(given)]
 
     def database_url(self) -> str:
         """The database URL, a relative SQLite path made relative to the config file."""
@@ -139,10 +143,15 @@ def warn(message: str, app: AppContext | None = None) -> None:
 def load_and_warn(app: AppContext, guides: list[Path] | None) -> list[Guide]:
     """`app.load_guides`, printing each guide's warnings (encoding, front matter)."""
     parsed = app.load_guides(guides)
-    for guide in parsed:
+    warn_about(parsed, app)
+    return parsed
+
+
+def warn_about(guides: Sequence[Guide], app: AppContext) -> None:
+    """Print each guide's warnings (encoding, front matter)."""
+    for guide in guides:
         for message in guide.warnings:
             warn(message, app)
-    return parsed
 
 
 def to_topic(topic: TopicSettings) -> Topic:
@@ -163,6 +172,11 @@ def default_topics(
     guides = parsed if parsed is not None else app.load_guides(paths)
     derived = [topic for guide in guides for topic in derive_topics(guide)]
     return list({topic.name: topic for topic in derived}.values())
+
+
+def guide_name(path: Path) -> str:
+    """A guide's name as read from `path` (standard input has its own)."""
+    return STDIN_NAME if path == STDIN else display_name(path)
 
 
 def display_name(path: Path) -> str:

@@ -36,6 +36,7 @@ class SyncSummary:
     revived: int
     retired: int
     kept: int
+    diffed: bool = True  # False when the links were as last synced (nothing rewritten)
 
 
 def ensure_resources(session: Session, urls: Iterable[str], now: datetime) -> dict[str, int]:
@@ -76,7 +77,7 @@ def sync_guide(db: Db, guide: Guide, now: datetime) -> SyncSummary:
             # The links are as last synced (most runs): only `last_seen` moves.
             kept = session.execute(update(table).where(
                 table.c.guide_id == row.id, table.c.retired_at.is_(None)).values(last_seen=now))
-            return SyncSummary(guide.path, 0, 0, 0, int(kept.rowcount or 0))
+            return SyncSummary(guide.path, 0, 0, 0, int(kept.rowcount or 0), diffed=False)
         row.links_digest = digest
         ids = ensure_resources(session, (link.url for link in guide.links), now)
         described = [table.c[name] for name in _DESCRIBED]

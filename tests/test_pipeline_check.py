@@ -127,6 +127,25 @@ def test_network_down_changes_no_state(
 
 
 # From `offload_from` due links on, a child process writes the results; both ways are run.
+def test_a_link_added_to_the_guide_is_checked_in_the_next_run(
+    workdir: Path, new_server: NewServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The history is read before the guide is (it may be parsed in a child meanwhile): a
+    guide whose links changed has it read again, so a new link is due at once."""
+    server = new_server()
+    old = server.route("/edit/old", html_page("Old"))
+    new = server.route("/edit/new", html_page("New"))
+    name = write_guide(workdir, old)
+    assert run_cli(capsys, "check", name, "--format", "json").code == 0
+    write_guide(workdir, old, new)
+    second = run_cli(capsys, "check", name, "--format", "json")
+    assert second.code == 0 and f'"url": "{new}"' in second.out
+    assert (server.count("/edit/old"), server.count("/edit/new")) == (1, 1)
+    write_guide(workdir, new)  # the old link leaves: not fetched, not reported
+    third = run_cli(capsys, "check", name, "--format", "json", "--full")
+    assert old not in third.out and server.count("/edit/new") == 2
+
+
 WRITERS = pytest.mark.parametrize("offload_from", [1, 10**9], ids=["child", "in-process"])
 
 

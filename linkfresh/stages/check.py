@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -65,7 +66,7 @@ def check_stage(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     client: httpx.AsyncClient | None = None,
-    parsed: Sequence[Guide] | None = None,
+    parsed: Sequence[Guide] | Callable[[], Sequence[Guide]] | None = None,
     offload_from: int = OFFLOAD_FROM,
 ) -> CheckStage:
     """Check the links that are due (all with `full`) and record every result as it comes.
@@ -73,17 +74,23 @@ def check_stage(
     Links not due are reported with their latest stored result. When the network is down
     nothing is recorded and the run ends as "network-down". From `offload_from` due links
     on, a child process writes the results (`open_writer`).
+
+    `parsed` are the guides already read, or a function that gives them (`parse_ahead`):
+    the history is read before it is called, while a child may still be parsing.
     """
-    parsed = list(parsed) if parsed is not None else load_and_warn(app, guides)
-    links = http_links(parsed)
     settings = app.settings.check
     now = clock()
+    recheck = timedelta(hours=settings.recheck_after_hours)
     mark_interrupted(engine, now)
-    for guide in parsed:
-        sync_guide(engine, guide, now)
-    names = [guide.path for guide in parsed]
-    history = check_history(engine, now, timedelta(hours=settings.recheck_after_hours),
-                            full=full, guides=names)
+    names, load = _guides_to_read(app, guides, parsed)
+    # As last synced; read again below if the guides' links have changed since.
+    history = check_history(engine, now, recheck, full=full, guides=names)
+    answered = answered_hosts(engine)
+    read = load()
+    links = http_links(read)
+    synced = [sync_guide(engine, guide, now) for guide in read]
+    if any(summary.diffed for summary in synced):
+        history = check_history(engine, now, recheck, full=full, guides=names)
     due = history.due
     to_check = [link for link in links
                 if link.url in due or link.kind is not LinkKind.HTTP or link.disabled]
@@ -91,7 +98,7 @@ def check_stage(
     with (recorded_run(engine, "check", now, clock) as run,
           open_writer(engine, run.id, StateRules.from_settings(settings), len(due),
                       offload_from=offload_from) as writer):
-        recorder = GatedRecorder(writer, answered_hosts(engine) & tried_hosts)
+        recorder = GatedRecorder(writer, answered & tried_hosts)
 
         judged = drift_judge(history.references, links)
 
@@ -115,7 +122,7 @@ def check_stage(
             results, stopped = asyncio.run(check_until_stopped(
                 to_check, client, app, history.validators, on_result, stop, clock,
                 expected_seconds=history.expected_seconds, tick=recorder.flush_stale,
-                local=local_checker(app, parsed, app.guide_paths(guides), clock)))
+                local=local_checker(app, read, app.guide_paths(guides), clock)))
         except BaseException:
             # What the check confirmed before it failed is true evidence: keep it.
             recorder.finish(network_down=not recorder.open)
@@ -138,6 +145,17 @@ def check_stage(
     if run.outcome == RunOutcome.OK:
         thin(engine, now, timedelta(days=settings.retention_days))
     return CheckStage(report, run.id, len(results), len(reused), stopped)
+
+
+def _guides_to_read(
+    app: AppContext, guides: list[Path] | None,
+    parsed: Sequence[Guide] | Callable[[], Sequence[Guide]] | None,
+) -> tuple[list[str], Callable[[], Sequence[Guide]]]:
+    """The guides' names, known before they are read, and a function giving them read."""
+    if isinstance(parsed, Sequence):
+        given = list(parsed)
+        return [guide.path for guide in given], lambda: given
+    return app.guide_names(guides), parsed or partial(load_and_warn, app, guides)
 
 
 def drift_judge(stored: Mapping[str, StoredPage],
