@@ -6,10 +6,27 @@ exchange with `collector/` is one of these frozen dataclasses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 from urllib.parse import urldefrag
+
+_T = TypeVar("_T")
+
+
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickle a frozen dataclass as a call to its constructor: half the time of the default
+    (per-field state), for the values that cross processes by the thousand (a guide's links
+    from the parsing child, check results to the writing child)."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    def reduce(self: Any) -> tuple[Callable[..., _T], tuple[Any, ...]]:
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
 
 
 class LinkKind(StrEnum):
@@ -33,6 +50,7 @@ class LinkSource(StrEnum):
     HTML = "html"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Link:
     """One occurrence of a link in a guide.
@@ -133,6 +151,7 @@ class LinkState(StrEnum):
         return self in (LinkState.BROKEN, LinkState.ERROR, LinkState.TIMEOUT, LinkState.PARKED)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Hop:
     """One redirect hop: the status answered and where it pointed."""
@@ -163,6 +182,7 @@ class FeedState:
     last_modified: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one URL, with its evidence."""

@@ -1,5 +1,7 @@
 """Process exit codes, as the README's "Exit codes" table documents them."""
 
+from __future__ import annotations
+
 from enum import IntEnum
 
 
@@ -21,3 +23,7 @@ class Fail(Exception):
     def __init__(self, message: str, code: ExitCode = ExitCode.USAGE) -> None:
         super().__init__(message)
         self.code = code
+
+    def __reduce__(self) -> tuple[type[Fail], tuple[str, ExitCode]]:
+        # Pickled with its code (a child process's failure is re-raised as it was).
+        return (Fail, (str(self), self.code))

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from linkfresh.collector.types import CheckResult, LinkState
 from linkfresh.exitcodes import ExitCode
 from linkfresh.failures import storage_failure
-from linkfresh.stages.recording import OFFLOAD_FROM, open_writer, usable_cores
+from linkfresh.machine import usable_cores
+from linkfresh.stages.recording import OFFLOAD_FROM, open_writer
 from linkfresh.storage.engine import open_engine
 from linkfresh.storage.models import Resource, ResultRow
 from linkfresh.storage.runs import ResultWriter, start_run
@@ -134,7 +135,7 @@ def test_a_child_writes_only_for_big_checks_on_a_shareable_database(db_url: str)
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
 def test_a_process_held_to_one_core_writes_in_process() -> None:
     """Affinity, not the machine's core count: a container or `taskset` given one core."""
-    code = "from linkfresh.stages.recording import usable_cores; print(usable_cores())"
+    code = "from linkfresh.machine import usable_cores; print(usable_cores())"
     one = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, preexec_fn=lambda: os.sched_setaffinity(0, {0}))
     assert one.stdout.strip() == "1"

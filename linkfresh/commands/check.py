@@ -41,6 +41,7 @@ from linkfresh.reports.check_formats import (
 from linkfresh.reports.check_model import CheckReport
 from linkfresh.reports.check_report import render_check_json, render_check_text
 from linkfresh.stages.check_stateless import check_once
+from linkfresh.stages.parse_ahead import parsed_ahead
 from linkfresh.terminal import color_enabled, progress_enabled
 
 
@@ -169,15 +170,19 @@ def check(
 
 
 def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: bool) -> CheckReport:
-    with progress_bar("checking", app) as progress:
-        if no_db:
+    if no_db:
+        with progress_bar("checking", app) as progress:
             return check_once(app, guides, progress=progress)
+    # A big guide is parsed in a child while the database loads (before the progress bar:
+    # the child is forked from a process of one thread).
+    with parsed_ahead(app, guides) as parsed, progress_bar("checking", app) as progress:
         # Imported here: storage (sqlalchemy, sqlmodel) costs ~0.4 s that --no-db never needs.
         from linkfresh.stages.check import check_stage
         from linkfresh.store import locked, opened
 
         with opened(app) as engine, locked(engine, "check"):
-            return check_stage(app, engine, guides=guides, full=full, progress=progress).report
+            return check_stage(app, engine, guides=guides, full=full, progress=progress,
+                               parsed=parsed()).report
 
 
 @contextmanager

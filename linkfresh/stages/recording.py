@@ -8,7 +8,6 @@ If none ever does, the held results are dropped and nothing was written.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 
 from sqlalchemy import Engine
@@ -16,6 +15,7 @@ from sqlalchemy import Engine
 from linkfresh.collector.check.netdown import is_network_failure
 from linkfresh.collector.guide.unwrap import host_of
 from linkfresh.collector.types import CheckResult, LinkState
+from linkfresh.machine import usable_cores
 from linkfresh.storage.runs import ResultWriter
 from linkfresh.storage.state import StateRules
 from linkfresh.storage.writer_process import ProcessWriter, can_write_apart
@@ -33,13 +33,6 @@ def open_writer(engine: Engine, run_id: int, rules: StateRules, due: int, *,
     if due >= offload_from and usable_cores() > 1 and can_write_apart(engine):
         return ProcessWriter(engine, run_id, rules)
     return ResultWriter(engine, run_id, rules)
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class GatedRecorder:
