@@ -48,3 +48,14 @@ def test_check_with_db_does_import_storage(tmp_path: Path) -> None:
     # The probe itself can see storage: the recorded check loads it.
     _, heavy = _run(tmp_path)
     assert "sqlalchemy" in heavy.split(",")
+
+
+def test_the_check_command_loads_the_checker_only_when_it_runs() -> None:
+    """Importing `check` (for `check --help`, and before a big guide's parsing child is
+    forked) loads neither the checker nor storage: the child starts as early as it can."""
+    code = ("import sys, linkfresh.cli, linkfresh.commands.check\n"
+            "print(','.join(sorted(m for m in ('httpx', 'asyncio', 'sqlalchemy', 'rich',"
+            " 'linkfresh.collector.check.checker') if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == ""

@@ -13,11 +13,10 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from linkfresh.collector.check.checker import Progress
 from linkfresh.collector.check.netdown import UNREACHABLE
 from linkfresh.commands.guide import GuidesArgument
 from linkfresh.commands.options import (
@@ -39,10 +38,11 @@ from linkfresh.reports.check_formats import (
     render_check_markdown,
 )
 from linkfresh.reports.check_model import CheckReport
-from linkfresh.reports.check_report import render_check_json, render_check_text
-from linkfresh.stages.check_stateless import check_once
 from linkfresh.stages.parse_ahead import parsed_ahead
 from linkfresh.terminal import color_enabled, progress_enabled
+
+if TYPE_CHECKING:
+    from linkfresh.collector.check.checker import Progress
 
 
 class CheckFormat(StrEnum):
@@ -73,6 +73,8 @@ def render_check(report: CheckReport, output_format: CheckFormat, fail_on: Colle
                  paths: Mapping[str, str] | None = None) -> str:
     """The report in the chosen format (pure). `paths` renames guides in annotations and
     JUnit `file` attributes (repository-relative, as CI needs); `quiet` trims the text."""
+    from linkfresh.reports.check_report import render_check_json, render_check_text
+
     match output_format:
         case CheckFormat.TEXT:
             return "" if quiet > 1 else render_check_text(report, color=color, brief=bool(quiet))
@@ -170,7 +172,11 @@ def check(
 
 
 def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: bool) -> CheckReport:
+    # The checker (httpx, asyncio) is imported once the command runs, and for a recorded
+    # check after the guide's child is forked: that child then starts 0.1 s sooner.
     if no_db:
+        from linkfresh.stages.check_stateless import check_once
+
         with progress_bar("checking", app) as progress:
             return check_once(app, guides, progress=progress)
     # A big guide is parsed in a child while the database loads (before the progress bar:
@@ -182,7 +188,7 @@ def _checked(app: AppContext, guides: list[Path] | None, *, no_db: bool, full: b
 
         with opened(app) as engine, locked(engine, "check"):
             return check_stage(app, engine, guides=guides, full=full, progress=progress,
-                               parsed=parsed()).report
+                               parsed=parsed).report
 
 
 @contextmanager
