@@ -109,6 +109,32 @@ def test_closing_before_the_answer_stops_the_child() -> None:
     assert got["alive"] is False and float(got["took"]) < 5  # type: ignore[arg-type]
 
 
+def test_no_pipe_or_process_to_spare_means_parsing_here(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text("# Big\n\n- [a](https://a.example/)\n"
+                                       + "x" * PARSE_AHEAD_BYTES)
+    write_config(tmp_path)
+    got = in_fresh_process("""
+        import json, os, resource
+        from pathlib import Path
+        from linkfresh.context import AppContext
+        from linkfresh.stages import parse_ahead
+        app = AppContext(config_path=Path("linkfresh.toml"))
+        forks = []
+        real = parse_ahead.Forked.__init__
+        def counted(self, load):
+            forks.append(1)
+            real(self, load)
+        parse_ahead.Forked.__init__ = counted
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, hard))
+        with parse_ahead.parsed_ahead(app, [Path("guide.md")]) as parsed:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            guides = parsed()
+        print(json.dumps({"tried": len(forks), "links": [l.url for l in guides[0].links]}))
+    """, cwd=tmp_path)
+    assert got == {"tried": 1, "links": ["https://a.example/"]}
+
+
 def test_forking_only_from_one_thread_and_for_a_big_guide(tmp_path: Path) -> None:
     small, big = tmp_path / "small.md", tmp_path / "big.md"
     small.write_text("# Small\n")

@@ -144,17 +144,21 @@ def parsed_ahead(app: AppContext, guides: list[Path] | None
                  ) -> Iterator[Callable[[], list[Guide]]]:
     """A function giving the guides parsed, their warnings printed: parsed in a forked child
     started now for big guides (`Forked`), else in this process when it is called."""
-    if not (can_fork() and worth_parsing_apart(app.guide_paths(guides))):
+    child = None
+    if can_fork() and worth_parsing_apart(app.guide_paths(guides)):
+        with suppress(OSError):  # no process or pipe to spare: parsed here instead
+            child = Forked(lambda: app.load_guides(guides))
+    if child is None:
         yield lambda: load_and_warn(app, guides)
         return
-    child = Forked(lambda: app.load_guides(guides))
+    started = child
 
     def parsed() -> list[Guide]:
-        found = child.result()
+        found = started.result()
         warn_about(found, app)
         return found
 
     try:
         yield parsed
     finally:
-        child.close()
+        started.close()
