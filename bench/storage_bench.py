@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from linkfresh.collector.types import CheckResult, Guide, Link, LinkKind, LinkState, Paper, Post
 from linkfresh.storage import digest_queries as queries
-from linkfresh.storage.guide_links import due_urls, sync_guide
+from linkfresh.storage.guide_links import sync_guide
+from linkfresh.storage.history import check_history
 from linkfresh.storage.migrations import open_database
 from linkfresh.storage.news import record_source_run, upsert_papers, upsert_posts
 from linkfresh.storage.runs import finish_run, record_batch, start_run, thin
@@ -103,7 +104,7 @@ def simulate(engine, links: int, days: int, churn: float, batch: int) -> dict[st
             sync_guide(engine, guide_of(world), at)
             timings["sync"] += time.perf_counter() - tick
         tick = time.perf_counter()
-        due = set(due_urls(engine, at, timedelta(hours=20)))
+        due = check_history(engine, at, timedelta(hours=20)).due
         timings["due"] += time.perf_counter() - tick
         run_id = start_run(engine, "check", at)
         tick = time.perf_counter()

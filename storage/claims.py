@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from linkfresh.collector.types import CheckResult
 from linkfresh.storage.engine import Db, exclusive, is_postgres, reading
-from linkfresh.storage.guide_links import ALWAYS_DUE
+from linkfresh.storage.guide_links import is_checked_place, is_due
 from linkfresh.storage.models import CheckRound, HostSlot, Occurrence, Resource, ResultRow
 from linkfresh.storage.runs import RunOutcome, finish_run, record_batch, start_run
 from linkfresh.storage.state import StateRules
@@ -106,18 +106,16 @@ def latest_round(db: Db) -> tuple[Round, bool] | None:
 
 
 def _live() -> ColumnElement[bool]:
-    return exists().where(OCC.c.resource_id == R.c.id, OCC.c.retired_at.is_(None),
-                          OCC.c.kind == "http", OCC.c.disabled.is_(False))
+    return exists().where(OCC.c.resource_id == R.c.id, is_checked_place())
 
 
 def _due_in(round_: Round, recheck_after: timedelta) -> ColumnElement[bool]:
-    """Due in the round and not yet checked in it: the rule of `due_urls`, as of the round's
-    opening, so a link is due at most once per round."""
+    """Due in the round and not yet checked in it: `is_due` as of the round's opening, so a
+    link is due at most once per round."""
     return and_(
         _live(),
         or_(R.c.checked_round.is_(None), R.c.checked_round < round_.id),
-        or_(R.c.verdict.in_([v.value for v in ALWAYS_DUE]), R.c.last_checked.is_(None),
-            R.c.last_checked <= round_.opened_at - recheck_after),
+        is_due(round_.opened_at, recheck_after),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from linkfresh.collector.guide.unwrap import host_of
@@ -27,6 +27,21 @@ T = TypeVar("T")
 # Failing links are rechecked on every run, whatever `recheck_after` says: the sooner the
 # second failure is seen, the sooner it is confirmed (or cleared).
 ALWAYS_DUE = (Verdict.NEW, Verdict.FAILING, Verdict.BROKEN, Verdict.FLAPPING)
+
+
+def is_due(as_of: datetime, recheck_after: timedelta) -> ColumnElement[bool]:
+    """The rule of what a check fetches, in SQL over `resource`: never checked, failing,
+    broken or flapping, or last checked at least `recheck_after` before `as_of`."""
+    res = Resource.__table__
+    return or_(res.c.verdict.in_([verdict.value for verdict in ALWAYS_DUE]),
+               res.c.last_checked.is_(None), res.c.last_checked <= as_of - recheck_after)
+
+
+def is_checked_place() -> ColumnElement[bool]:
+    """An occurrence that gets checked: still in its guide, an http link, not disabled."""
+    occ = Occurrence.__table__
+    return and_(occ.c.retired_at.is_(None), occ.c.kind == LinkKind.HTTP.value,
+                occ.c.disabled.is_(False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,39 +167,6 @@ def _described(link: Link, now: datetime | None) -> dict[str, object]:
         "unwrapped_by": list(link.unwrapped_by), "flags": list(link.flags),
         "disabled": link.disabled, "last_seen": now,
     }
-
-
-def due_urls(
-    db: Db,
-    now: datetime,
-    recheck_after: timedelta,
-    *,
-    full: bool = False,
-    guides: Iterable[str] | None = None,
-) -> list[str]:
-    """URLs the next check should fetch, sorted.
-
-    Only http links still in a guide (not retired, not disabled) are considered. With
-    `full` all of them; otherwise those never checked, failing/broken/flapping, or last
-    checked at least `recheck_after` ago.
-    """
-    query = (
-        select(Resource.url).distinct()
-        .join(Occurrence, Occurrence.resource_id == Resource.id)
-        .where(Occurrence.retired_at.is_(None), Occurrence.kind == LinkKind.HTTP.value,
-               Occurrence.disabled.is_(False))
-    )
-    if guides is not None:
-        query = query.join(GuideRow, GuideRow.id == Occurrence.guide_id).where(
-            GuideRow.name.in_(list(guides)))
-    if not full:
-        query = query.where(or_(
-            Resource.verdict.in_([v.value for v in ALWAYS_DUE]),
-            Resource.last_checked.is_(None),
-            Resource.last_checked <= now - recheck_after,
-        ))
-    with session_scope(db) as session:
-        return sorted(session.scalars(query))
 
 
 def validators(db: Db, urls: Iterable[str]) -> dict[str, Validators]:

@@ -2,8 +2,8 @@
 
 Which links are due, their validators for conditional requests, how long each took last
 time (slowest first) and their page references (content drift) all come from the same
-resources of the same guides: one pass over them costs a third of four separate reads
-(10,000 links: 0.08 s against 0.23 s), on every recorded check.
+resources of the same guides: one pass over them costs less than four separate reads
+(10,000 links: 0.10 s against 0.15-0.23 s), on every recorded check.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal, or_, select
+from sqlalchemy import ColumnElement, literal, select
 
-from linkfresh.collector.types import LinkKind, Validators
+from linkfresh.collector.types import Validators
 from linkfresh.storage.engine import Db, reading
-from linkfresh.storage.guide_links import ALWAYS_DUE
+from linkfresh.storage.guide_links import is_checked_place, is_due
 from linkfresh.storage.models import GuideRow, Occurrence, PageReference, Resource, ResultRow
 from linkfresh.storage.values import StoredPage
 
@@ -36,13 +36,9 @@ class CheckHistory:
 
 def check_history(db: Db, now: datetime, recheck_after: timedelta, *, full: bool = False,
                   guides: list[str] | None = None) -> CheckHistory:
-    """The URLs to fetch (as `due_urls` decides) with their validators, last elapsed time
-    and page reference, read in one query over the guides' current http links."""
-    due: ColumnElement[Any] = literal(True) if full else or_(
-        R.c.verdict.in_([verdict.value for verdict in ALWAYS_DUE]),
-        R.c.last_checked.is_(None),
-        R.c.last_checked <= now - recheck_after,
-    )
+    """The URLs to fetch (all with `full`, else those `is_due`) with their validators, last
+    elapsed time and page reference, read in one query over the guides' checked places."""
+    due: ColumnElement[Any] = literal(True) if full else is_due(now, recheck_after)
     query = (
         select(R.c.url, R.c.etag, R.c.last_modified, X.c.elapsed_ms, X.c.id.is_not(None),
                P.c.title, P.c.heading, P.c.text_length, P.c.wall, P.c.drift,
@@ -51,8 +47,7 @@ def check_history(db: Db, now: datetime, recheck_after: timedelta, *, full: bool
         .select_from(R.join(OCC, OCC.c.resource_id == R.c.id)
                      .outerjoin(X, X.c.id == R.c.latest_result_id)
                      .outerjoin(P, P.c.resource_id == R.c.id))
-        .where(OCC.c.retired_at.is_(None), OCC.c.kind == LinkKind.HTTP.value,
-               OCC.c.disabled.is_(False), due)
+        .where(is_checked_place(), due)
     )
     if guides is not None:
         query = query.join(G, G.c.id == OCC.c.guide_id).where(G.c.name.in_(guides))

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, case, func, or_, select
 
 from linkfresh.storage.claims import round_status
 from linkfresh.storage.engine import Db, reading
-from linkfresh.storage.guide_links import ALWAYS_DUE
+from linkfresh.storage.guide_links import is_checked_place, is_due
 from linkfresh.storage.lock import LockHeld, current_holder
 from linkfresh.storage.models import GuideRow, Occurrence, Resource, ResultRow, RunRow
 from linkfresh.storage.values import (
@@ -35,16 +35,14 @@ def recent_runs(conn: Connection, limit: int = 10) -> tuple[RunSummary, ...]:
 def status_summary(db: Db, now: datetime, recheck_after: timedelta, *,
                    runs: int = 10) -> StatusSummary:
     """Last runs, links per state (links still in a guide), and what the next check will do."""
-    active = select(OCC.c.resource_id).where(OCC.c.retired_at.is_(None), OCC.c.kind == "http",
-                                             OCC.c.disabled.is_(False)).distinct().subquery()
+    active = select(OCC.c.resource_id).where(is_checked_place()).distinct().subquery()
     with reading(db) as conn:
         verdicts = dict(conn.execute(
             select(R.c.verdict, func.count()).join(active, active.c.resource_id == R.c.id)
             .group_by(R.c.verdict).order_by(R.c.verdict)).all())
         due_now = conn.execute(
             select(func.count()).select_from(R).join(active, active.c.resource_id == R.c.id)
-            .where(or_(R.c.verdict.in_([v.value for v in ALWAYS_DUE]),
-                       R.c.last_checked.is_(None), R.c.last_checked <= now - recheck_after))
+            .where(is_due(now, recheck_after))
         ).scalar_one()
         oldest = conn.execute(
             select(func.min(R.c.last_checked)).join(active, active.c.resource_id == R.c.id)
