@@ -27,19 +27,15 @@ _depth = 0  # nested or concurrent checks: only the outermost tunes and restores
 def tuned_for_fetching(threshold: int = FETCHING_THRESHOLD) -> Iterator[None]:
     """Freeze what is alive now and enlarge the young generation, until the block ends."""
     global _depth
+    outermost, before = _depth == 0, gc.get_threshold()
     _depth += 1
-    if _depth > 1:
-        try:
-            yield
-        finally:
-            _depth -= 1
-        return
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(threshold, *before[1:])
+    if outermost:
+        gc.freeze()
+        gc.set_threshold(threshold, *before[1:])
     try:
         yield
     finally:
         _depth -= 1
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        if outermost:
+            gc.set_threshold(*before)
+            gc.unfreeze()
