@@ -7,8 +7,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, event, func, select
 
-from linkfresh.collector.types import LinkKind, LinkState
-from linkfresh.storage.guide_links import last_elapsed, sync_guide, validators
+from linkfresh.collector.types import LinkKind, LinkSource, LinkState
+from linkfresh.storage.guide_links import (
+    _DESCRIBED,
+    last_elapsed,
+    links_digest,
+    sync_guide,
+    validators,
+)
 from linkfresh.storage.history import check_history
 from linkfresh.storage.models import Occurrence, ResultRow
 from linkfresh.storage.references import page_references
@@ -83,6 +89,22 @@ def test_an_unchanged_guide_is_not_diffed_again(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(Occurrence.line).where(Occurrence.target == A)
                             ).scalar_one() == 4
+
+
+def test_the_links_digest_covers_every_stored_column() -> None:
+    """An unchanged digest skips the diff, so a change to any stored field must change it;
+    where a link stands in the text (`span`) is not stored, and does not."""
+    base = link(A, 3)
+    changed = {"url": B, "written_url": "http://wrap/?u=x", "target": B, "text": "other",
+               "line": 4, "section": ("Phase 2",), "kind": LinkKind.RELATIVE,
+               "source": LinkSource.REFERENCE, "unwrapped_by": ("google-url",),
+               "flags": ("raw-space",), "disabled": True}
+    assert set(changed) == {"url", "written_url", *_DESCRIBED}
+    digest = links_digest([base])
+    for name, value in changed.items():
+        assert links_digest([replace(base, **{name: value})]) != digest, name
+    assert links_digest([replace(base, span=(10, 40))]) == digest
+    assert links_digest([base, link(B)]) != links_digest([link(B), base])
 
 
 def test_same_url_written_twice_gets_two_places(db_url: str) -> None:
