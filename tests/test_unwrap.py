@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urldefrag
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkfresh.collector.guide.unwrap import RULES, link_kind, normalise, same_url, unwrap
+from linkfresh.collector.guide.unwrap import (
+    RULES,
+    link_kind,
+    normalise,
+    same_url,
+    split_fragment,
+    unwrap,
+)
 from linkfresh.collector.types import LinkKind
 
 INNER = "https://example.org/path/page?a=1&b=two#part"
@@ -194,3 +201,8 @@ def test_google_click_through_with_empty_q_takes_url() -> None:
 def test_escapes_in_a_raw_inner_url_stay_as_written_whatever_the_text(text: str | None) -> None:
     wrapped = "https://www.google.com/url?q=https://x.example/FAQ%23install&sa=D"
     assert unwrap(wrapped, text).url == "https://x.example/FAQ%23install"
+
+
+@given(st.text(alphabet=st.sampled_from("ht:/#?a.%é "), max_size=20))
+def test_split_fragment_answers_as_urldefrag(url: str) -> None:
+    assert split_fragment(url) == tuple(urldefrag(url))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urldefrag, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -32,6 +32,7 @@ from linkfresh.collector.check.order import (
 from linkfresh.collector.check.parking import is_suspect
 from linkfresh.collector.check.stalls import StalledHosts, UnreachableHosts
 from linkfresh.collector.check.verdict import judge, needs_probe
+from linkfresh.collector.guide.unwrap import split_fragment
 from linkfresh.collector.types import CheckResult, Link, LinkKind, LinkState, Validators
 from linkfresh.collector.web.client import fetchable
 from linkfresh.collector.web.retry import Failure, Retry, parse_retry_after, retry_plan
@@ -266,7 +267,7 @@ async def check_urls(
         if reason:
             record(CheckResult(url, LinkState.SKIPPED, now(), detail=reason))
             continue
-        request_url, fragment = urldefrag(url)
+        request_url, fragment = split_fragment(url)
         groups.setdefault(request_url, set()).add(fragment)
     by_host: dict[str, list[str]] = {}
     for request_url in groups:
@@ -334,7 +335,7 @@ def _by_request_url(seconds: Mapping[str, float]) -> dict[str, float]:
     """Timings keyed by URL as linked (#fragment included) folded onto the fetched URL."""
     folded: dict[str, float] = {}
     for url, value in seconds.items():
-        request_url = urldefrag(url).url
+        request_url = split_fragment(url)[0]
         folded[request_url] = max(value, folded.get(request_url, 0.0))
     return folded
 

@@ -4,17 +4,19 @@ the answer's evidence kept, and every transport failure turned into a `Failure` 
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from linkfresh.collector.check.host_limits import HostLimits
 from linkfresh.collector.check.pages import Page, inspect_html, is_html
-from linkfresh.collector.guide.unwrap import URL_CACHE_SIZE
+from linkfresh.collector.guide.unwrap import URL_CACHE_SIZE, split_fragment
 from linkfresh.collector.types import Hop
 from linkfresh.collector.web.client import BlockedURL, NameNotResolved, fetchable, read_capped
 from linkfresh.collector.web.retry import Failure
@@ -90,8 +92,42 @@ SENT_ERRORS = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.Wri
 URL_ERRORS = (httpx.InvalidURL, ValueError, UnicodeError)
 
 
+# A URL written plainly: http(s), an ASCII host name (not punycode) or dotted IPv4 address,
+# a port that fits, printable ASCII after. Both parsers below always take such a URL, and
+# telling so by a pattern costs 1 µs where they cost 14 µs: 0.12 s before the first request
+# of a 10,000-link check. tests/test_invalid_url.py holds the two ways equal.
+_PLAIN_URL = re.compile(
+    r"https?://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?)(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:[/?#][!-~]*)?", re.IGNORECASE | re.ASCII)
+_DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
+_PLAIN_URL_MAX = 4096
+
+
 def invalid_url(url: str) -> str | None:
     """Why no request can be made for `url` ("invalid URL: ..."), or None if one can."""
+    if len(url) <= _PLAIN_URL_MAX and _is_plainly_valid(url):
+        return None
+    return parse_problem(url)
+
+
+def _is_plainly_valid(url: str) -> bool:
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is None:
+        return False
+    host, port = plain["host"], plain["port"]
+    if port is not None and int(port) > 65535:
+        return False
+    if _DOTTED_QUAD.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)  # what httpx asks of such a host: 256.1.1.1 is not one
+        except ValueError:
+            return False
+        return True
+    return "xn--" not in host.lower()  # punycode is decoded (and may be refused) by IDNA
+
+
+def parse_problem(url: str) -> str | None:
+    """`invalid_url` the long way: the standard library's and httpx's parsers both asked."""
     try:
         _ = urlsplit(url).port  # the standard library's view: brackets and ports
         _ = httpx.URL(url).host  # httpx's: the host is decoded lazily, where IDNA says no
@@ -123,7 +159,7 @@ async def fetch(
     """
     options: dict[str, object] = {} if timeout is None else {"timeout": timeout}
     chain: list[Hop] = []
-    seen = {urldefrag(url).url}
+    seen = {split_fragment(url)[0]}
     current, requests = url, 0
     while True:
         reason = fetchable(current)
@@ -157,14 +193,14 @@ async def fetch(
         except URL_ERRORS as error:  # this hop's URL (say, a redirect's Location) is unusable
             return Answer(url, method, current, None, tuple(chain), failure=Failure.BAD_URL,
                           error=f"invalid URL: {error}"[:300], requests=requests)
-        if urldefrag(next_url).url in seen:
+        if split_fragment(next_url)[0] in seen:
             return Answer(url, method, next_url, chain[-1].status, tuple(chain),
                           failure=Failure.REDIRECT_LOOP, error="redirect loop", requests=requests)
         if len(chain) > max_redirects:
             return Answer(url, method, next_url, chain[-1].status, tuple(chain),
                           failure=Failure.TOO_MANY_REDIRECTS,
                           error=f"more than {max_redirects} redirects", requests=requests)
-        seen.add(urldefrag(next_url).url)
+        seen.add(split_fragment(next_url)[0])
         current = next_url
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urldefrag, urlsplit, urlunsplit
 
 import idna
 
@@ -269,6 +269,18 @@ def host_of(url: str) -> str:
     """
     parts = _split(url)
     return ((parts.hostname if parts else None) or "").lower()
+
+
+def split_fragment(url: str) -> tuple[str, str]:
+    """`urldefrag(url)` as a pair: the URL to request and its fragment.
+
+    Most URLs have no `#`, and for them the answer is known without urldefrag's parse
+    (3 µs a URL, paid twice for each link before a check's first request).
+    """
+    if "#" not in url:
+        return url, ""
+    request_url, fragment = urldefrag(url)
+    return request_url, fragment
 
 
 def normalise(url: str) -> str:
